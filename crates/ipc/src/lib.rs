@@ -1,0 +1,464 @@
+//! The contract between the Yew UI and the Tauri shell.
+//!
+//! Every type that crosses IPC lives here and is compiled for both sides (wasm32 for the UI,
+//! native for the shell), so a change to the contract is checked by the compiler on both ends.
+//!
+//! Vocabulary:
+//! - [`Book`]: one entry of the reading list as the UI shows it.
+//! - [`BookDraft`]: what the user typed in the add form or the inline editor; the core validates
+//!   it and answers with a [`Book`] or an [`IpcError`] of code [`ErrorCode::Validation`].
+//! - [`ListQuery`] / [`BookList`]: the visible list (filtered, searched, sorted) plus the count
+//!   per status of the whole list.
+//! - [`IpcError`]: every failure crosses IPC as `{code, message}` (and the offending `field`,
+//!   when there is one), with a message that says what the user can do.
+//!
+//! Command names and event names are constants in [`commands`] and [`events`]; the UI never
+//! spells them by hand.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// The id of a book: a UUIDv7 made on the client, so offline creation needs no server.
+pub type BookId = uuid::Uuid;
+
+/// Limits the core enforces and the server's CHECK constraints repeat. The UI uses them for
+/// `maxlength` so the user hits them while typing rather than on save.
+pub mod limits {
+    /// Longest title, in characters.
+    pub const TITLE_MAX: usize = 500;
+    /// Longest author, in characters.
+    pub const AUTHOR_MAX: usize = 300;
+    /// Longest notes, in characters.
+    pub const NOTES_MAX: usize = 10_000;
+    /// Longest search text, in characters.
+    pub const SEARCH_MAX: usize = 200;
+    /// Lowest rating.
+    pub const RATING_MIN: u8 = 1;
+    /// Highest rating.
+    pub const RATING_MAX: u8 = 5;
+}
+
+/// Where a book is in the reader's life. Serialised as the seed's values.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Status {
+    /// Wanted, not started.
+    #[default]
+    Wishlist,
+    /// Being read now.
+    Reading,
+    /// Read to the end.
+    Finished,
+}
+
+impl Status {
+    /// All statuses, in the order the UI shows them.
+    pub const ALL: [Status; 3] = [Status::Wishlist, Status::Reading, Status::Finished];
+
+    /// The stored and serialised name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Status::Wishlist => "Wishlist",
+            Status::Reading => "Reading",
+            Status::Finished => "Finished",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error for a status name that is none of the three.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownStatus(pub String);
+
+impl fmt::Display for UnknownStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown status {:?}: use Wishlist, Reading or Finished",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownStatus {}
+
+impl FromStr for Status {
+    type Err = UnknownStatus;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Status::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| UnknownStatus(s.to_owned()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Status {
+    /// Parses through [`FromStr`] so an unknown status gets the readable message, not serde's
+    /// "unknown variant".
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// One book of the reading list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Book {
+    /// Client-made UUIDv7.
+    pub id: BookId,
+    /// Never empty, at most [`limits::TITLE_MAX`] characters.
+    pub title: String,
+    /// May be empty.
+    pub author: String,
+    /// Wishlist, Reading or Finished.
+    pub status: Status,
+    /// Free text, may be empty.
+    pub notes: String,
+    /// 1–5, or none.
+    pub rating: Option<u8>,
+    /// ISO date `YYYY-MM-DD` the reading started.
+    pub started_on: Option<String>,
+    /// ISO date `YYYY-MM-DD` the reading finished; never before `started_on`.
+    pub finished_on: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: i64,
+    /// Milliseconds since the Unix epoch.
+    pub updated_at: i64,
+}
+
+/// The user-editable fields of a book, as typed: the core validates every one of them.
+///
+/// Dates are ISO `YYYY-MM-DD` strings (what `<input type="date">` gives); an empty string
+/// means "no date".
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookDraft {
+    /// Required; surrounding whitespace is trimmed.
+    pub title: String,
+    /// Optional; surrounding whitespace is trimmed.
+    #[serde(default)]
+    pub author: String,
+    /// Defaults to Wishlist when absent.
+    #[serde(default)]
+    pub status: Status,
+    /// Optional free text.
+    #[serde(default)]
+    pub notes: String,
+    /// 1–5 or none.
+    #[serde(default)]
+    pub rating: Option<u8>,
+    /// `YYYY-MM-DD` or none.
+    #[serde(default)]
+    pub started_on: Option<String>,
+    /// `YYYY-MM-DD` or none; not before `started_on`.
+    #[serde(default)]
+    pub finished_on: Option<String>,
+}
+
+impl From<&Book> for BookDraft {
+    fn from(book: &Book) -> Self {
+        BookDraft {
+            title: book.title.clone(),
+            author: book.author.clone(),
+            status: book.status,
+            notes: book.notes.clone(),
+            rating: book.rating,
+            started_on: book.started_on.clone(),
+            finished_on: book.finished_on.clone(),
+        }
+    }
+}
+
+/// How the visible list is ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    /// Newest first.
+    #[default]
+    RecentlyAdded,
+    /// By title, case-insensitive, A→Z.
+    Title,
+    /// By author, case-insensitive, A→Z, then title.
+    Author,
+}
+
+impl Sort {
+    /// All orders, as the UI offers them.
+    pub const ALL: [Sort; 3] = [Sort::RecentlyAdded, Sort::Title, Sort::Author];
+
+    /// The label the UI shows.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Sort::RecentlyAdded => "Recently added",
+            Sort::Title => "Title",
+            Sort::Author => "Author",
+        }
+    }
+}
+
+/// Which books the list shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListQuery {
+    /// Only this status, or all.
+    #[serde(default)]
+    pub status: Option<Status>,
+    /// Case-insensitive text matched against title and author; blank means no search.
+    #[serde(default)]
+    pub search: String,
+    /// Order of the rows.
+    #[serde(default)]
+    pub sort: Sort,
+}
+
+/// Number of (not deleted) books per status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusCounts {
+    /// Books on the wishlist.
+    pub wishlist: u32,
+    /// Books being read.
+    pub reading: u32,
+    /// Books finished.
+    pub finished: u32,
+}
+
+impl StatusCounts {
+    /// All books.
+    pub const fn total(&self) -> u32 {
+        self.wishlist + self.reading + self.finished
+    }
+
+    /// The count for one status.
+    pub const fn get(&self, status: Status) -> u32 {
+        match status {
+            Status::Wishlist => self.wishlist,
+            Status::Reading => self.reading,
+            Status::Finished => self.finished,
+        }
+    }
+}
+
+/// The answer to `list_books`: the matching books in order, and counts over the whole list.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookList {
+    /// The books that match the query, in the query's order.
+    pub books: Vec<Book>,
+    /// Per-status counts of all books, ignoring the query's filter and search.
+    pub counts: StatusCounts,
+}
+
+/// The profile of a signed-in user: all the UI ever learns about an account (never a token).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    /// The provider's user id (`sub`), e.g. `user_2abc…` for Clerk.
+    pub user_id: String,
+    /// Display name, may be empty.
+    pub name: String,
+    /// Email, may be empty.
+    pub email: String,
+    /// One or two letters for the avatar.
+    pub initials: String,
+}
+
+/// Whether the app is used without an account or signed in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Account {
+    /// No account: everything stays on this computer.
+    LocalOnly {
+        /// Whether sign-in is configured (Clerk issuer and client id present).
+        sign_in_available: bool,
+    },
+    /// Signed in; the list syncs with the account.
+    SignedIn {
+        /// Who is signed in.
+        profile: Profile,
+    },
+}
+
+/// What the UI needs at start.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppInfo {
+    /// The app's version.
+    pub version: String,
+    /// Local-only or signed in.
+    pub account: Account,
+    /// Folder holding the databases, shown in the UI for the curious.
+    pub data_dir: String,
+}
+
+/// What kind of failure an [`IpcError`] is. The UI branches on some of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// A field the user typed breaks a rule; `field` names it.
+    Validation,
+    /// The book (or other thing) asked for does not exist.
+    NotFound,
+    /// The call itself was malformed (missing or mistyped arguments).
+    InvalidArgument,
+    /// The local database failed (disk full, locked, corrupt).
+    Storage,
+    /// Anything else; the log has the details.
+    Internal,
+}
+
+/// Every failure crosses IPC as this: `{code, message, field?}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IpcError {
+    /// What kind of failure.
+    pub code: ErrorCode,
+    /// A sentence for the user: what went wrong and what they can do.
+    pub message: String,
+    /// The input field at fault, for validation errors (`title`, `rating`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl IpcError {
+    /// An error without a field.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        IpcError {
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    /// A validation error on one field.
+    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+        IpcError {
+            code: ErrorCode::Validation,
+            message: message.into(),
+            field: Some(field.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for IpcError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for IpcError {}
+
+/// Command names, shared so neither side spells them by hand. Arguments are named in the
+/// doc line of each; every command answers `Result<T, IpcError>`.
+pub mod commands {
+    /// `()` → [`crate::AppInfo`].
+    pub const APP_INFO: &str = "app_info";
+    /// `{ query: ListQuery }` → [`crate::BookList`].
+    pub const LIST_BOOKS: &str = "list_books";
+    /// `{ draft: BookDraft }` → [`crate::Book`].
+    pub const ADD_BOOK: &str = "add_book";
+    /// `{ id: BookId, draft: BookDraft }` → [`crate::Book`].
+    pub const UPDATE_BOOK: &str = "update_book";
+    /// `{ id: BookId, status: Status }` → [`crate::Book`].
+    pub const SET_STATUS: &str = "set_status";
+    /// `{ id: BookId }` → [`crate::Book`] (the deleted book, for the undo toast).
+    pub const DELETE_BOOK: &str = "delete_book";
+    /// `{ id: BookId }` → [`crate::Book`] (undo of a delete).
+    pub const RESTORE_BOOK: &str = "restore_book";
+}
+
+/// Events the shell emits to the UI.
+pub mod events {
+    /// Payload `()`: the list changed outside the UI's own commands (e.g. by sync); reload.
+    pub const BOOKS_CHANGED: &str = "books-changed";
+}
+
+/// Argument objects of the commands, serialised by the UI and deserialised by the shell.
+pub mod args {
+    use serde::{Deserialize, Serialize};
+
+    use crate::{BookDraft, BookId, ListQuery, Status};
+
+    /// Arguments of `list_books`.
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    pub struct ListBooks {
+        /// The visible list.
+        pub query: ListQuery,
+    }
+
+    /// Arguments of `add_book`.
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    pub struct AddBook {
+        /// What the user typed.
+        pub draft: BookDraft,
+    }
+
+    /// Arguments of `update_book`.
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    pub struct UpdateBook {
+        /// Which book.
+        pub id: BookId,
+        /// Its new editable fields.
+        pub draft: BookDraft,
+    }
+
+    /// Arguments of `set_status`.
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    pub struct SetStatus {
+        /// Which book.
+        pub id: BookId,
+        /// The new status.
+        pub status: Status,
+    }
+
+    /// Arguments of `delete_book` and `restore_book`.
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    pub struct ById {
+        /// Which book.
+        pub id: BookId,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_round_trips_as_the_seed_names() -> Result<(), serde_json::Error> {
+        for status in Status::ALL {
+            let json = serde_json::to_string(&status)?;
+            assert_eq!(json, format!("\"{}\"", status.as_str()), "status serialises as its name");
+            let back: Status = serde_json::from_str(&json)?;
+            assert_eq!(back, status, "status must round-trip through JSON");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_status_gets_a_readable_message() {
+        let err = serde_json::from_str::<Status>("\"Abandoned\"").expect_err("must reject");
+        assert!(
+            err.to_string().contains("use Wishlist, Reading or Finished"),
+            "the message must tell the user the valid statuses: {err}"
+        );
+    }
+
+    #[test]
+    fn error_serialises_as_code_and_message() -> Result<(), serde_json::Error> {
+        let json = serde_json::to_value(IpcError::new(ErrorCode::NotFound, "gone"))?;
+        assert_eq!(
+            json,
+            serde_json::json!({"code": "not_found", "message": "gone"}),
+            "errors cross IPC as {{code, message}}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn draft_defaults_missing_fields() -> Result<(), serde_json::Error> {
+        let draft: BookDraft = serde_json::from_str(r#"{"title":"Dune"}"#)?;
+        assert_eq!(draft.status, Status::Wishlist, "a draft without status is Wishlist");
+        assert!(draft.author.is_empty() && draft.rating.is_none(), "other fields default to empty");
+        Ok(())
+    }
+}
