@@ -1,1 +1,117 @@
+//! The Bookwish desktop shell: Tauri setup, plugins and the IPC command list. Nothing here
+//! knows the rules of a reading list; that is `bookwish_core`. The shell resolves where files
+//! live, opens the store, wires logging and deep links, and adapts IPC calls to the core.
 
+mod arg;
+mod commands;
+mod paths;
+mod state;
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use bookwish_core::Store;
+use tauri::{AppHandle, Manager};
+use tauri_plugin_deep_link::DeepLinkExt;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+
+use crate::paths::{Paths, DATA_DIR_ENV};
+use crate::state::AppState;
+
+/// Keeps the non-blocking log writer flushing until the app exits.
+struct LogGuard(#[allow(dead_code)] tracing_appender::non_blocking::WorkerGuard);
+
+/// Builds and runs the app until its last window closes.
+pub fn run() -> anyhow::Result<()> {
+    tauri::Builder::default()
+        // Must be the first plugin: a second launch (e.g. the OS handing over a
+        // bookwish:// link) exits early and forwards its arguments to this process.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            focus_main_window(app);
+        }))
+        .plugin(tauri_plugin_deep_link::init())
+        .setup(|app| {
+            setup(app.handle())?;
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::list_books,
+            commands::add_book,
+            commands::update_book,
+            commands::set_status,
+            commands::delete_book,
+            commands::restore_book,
+        ])
+        .run(tauri::generate_context!())
+        .context("the Bookwish window could not run")
+}
+
+fn setup(app: &AppHandle) -> anyhow::Result<()> {
+    let override_dir = std::env::var_os(DATA_DIR_ENV).map(PathBuf::from);
+    let paths = Paths::resolve(
+        override_dir.as_deref(),
+        app.path().app_data_dir().context("no app-data directory")?,
+        app.path().app_log_dir().context("no log directory")?,
+    );
+    std::fs::create_dir_all(&paths.data_dir)
+        .with_context(|| format!("cannot create {}", paths.data_dir.display()))?;
+    app.manage(LogGuard(init_logging(&paths)?));
+
+    let version = app.package_info().version.to_string();
+    tracing::info!(%version, data_dir = %paths.data_dir.display(), "Bookwish starting");
+    let store = Store::open(&paths.local_database())
+        .with_context(|| format!("cannot open {}", paths.local_database().display()))?;
+    app.manage(AppState::new(store, paths, version));
+
+    // Deep links arrive on a cold start as an argument and later through single-instance.
+    // Only the scheme, host and path are logged: the query carries codes and state.
+    if let Ok(Some(urls)) = app.deep_link().get_current() {
+        urls.iter().for_each(log_deep_link);
+    }
+    app.deep_link().on_open_url(|event| event.urls().iter().for_each(log_deep_link));
+    Ok(())
+}
+
+fn log_deep_link(url: &tauri::Url) {
+    tracing::info!(
+        scheme = url.scheme(),
+        host = url.host_str().unwrap_or(""),
+        path = url.path(),
+        "deep link received"
+    );
+}
+
+fn init_logging(paths: &Paths) -> anyhow::Result<tracing_appender::non_blocking::WorkerGuard> {
+    std::fs::create_dir_all(&paths.log_dir)
+        .with_context(|| format!("cannot create {}", paths.log_dir.display()))?;
+    let appender = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("bookwish")
+        .filename_suffix("log")
+        .max_log_files(7)
+        .build(&paths.log_dir)
+        .context("cannot open the log file")?;
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // try_init: a second run() in one process (tests) keeps the first subscriber.
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(writer)
+                .with_ansi(false),
+        )
+        .try_init();
+    Ok(guard)
+}
+
+fn focus_main_window(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
