@@ -1,0 +1,141 @@
+//! The local-only journey a newcomer takes: add, change status, search, delete and undo, a
+//! rejected entry, quit and relaunch.
+
+use anyhow::Result;
+use bookwish_e2e::{Driver, Row};
+use fantoccini::key::Key;
+
+fn titles(rows: &[Row]) -> Vec<&str> {
+    rows.iter().map(|row| row.title.as_str()).collect()
+}
+
+#[tokio::test]
+async fn a_reading_list_survives_edits_mistakes_and_a_relaunch() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let driver = Driver::start(data.path(), &[]).await?;
+    let (app, launch) = driver.launch().await?;
+    eprintln!("launch to interactive (empty list): {launch:?}");
+
+    let account = app.text("[data-testid=account-status]").await?;
+    assert!(
+        account.contains("Local only"),
+        "with no account configured the header must say the app is local-only, got {account:?}"
+    );
+    app.wait_for("[data-testid=empty-state]").await?;
+
+    // Add two books: the first through the `n` shortcut, the second through the button.
+    app.press('n').await?;
+    app.wait_for("[data-testid=add-form]").await?;
+    app.fill("[data-testid=add-title]", "The Hobbit").await?;
+    app.fill("[data-testid=add-author]", "J. R. R. Tolkien").await?;
+    app.click("[data-testid=add-submit]").await?;
+    app.wait_for_rows(1).await?;
+
+    app.click("[data-testid=new-book]").await?;
+    app.fill("[data-testid=add-title]", "Dune").await?;
+    app.fill("[data-testid=add-author]", "Frank Herbert").await?;
+    app.click("[data-testid=add-submit]").await?;
+    let rows = app.wait_for_rows(2).await?;
+    assert!(
+        rows.iter().all(|row| row.status == "Wishlist"),
+        "new books start on the wishlist: {rows:?}"
+    );
+    assert_eq!(app.text("[data-testid=count-all]").await?, "2", "All counts both books");
+
+    // One click moves Dune to Reading.
+    let dune = app.row("Dune").await?;
+    dune.find(fantoccini::Locator::Css("[data-testid=status-Reading]"))
+        .await?
+        .click()
+        .await?;
+    app.wait_until("Dune shows Reading", || async {
+        Ok(app.row("Dune").await?.attr("data-status").await?.as_deref() == Some("Reading"))
+    })
+    .await?;
+    assert_eq!(
+        app.text("[data-testid=count-Reading]").await?,
+        "1",
+        "the Reading count follows a status change"
+    );
+
+    // Search narrows the list to the matching title; clearing it brings both back.
+    app.press('/').await?;
+    app.fill("[data-testid=search]", "hobb").await?;
+    let found = app.wait_for_rows(1).await?;
+    assert_eq!(titles(&found), ["The Hobbit"], "search matches the title case-insensitively");
+    app.fill("[data-testid=search]", "herbert").await?;
+    let found = app.wait_for_rows(1).await?;
+    assert_eq!(titles(&found), ["Dune"], "search matches the author too");
+    app.fill("[data-testid=search]", "").await?;
+    app.wait_for_rows(2).await?;
+
+    // Delete, then undo.
+    let hobbit = app.row("The Hobbit").await?;
+    hobbit
+        .find(fantoccini::Locator::Css("[data-testid=delete]"))
+        .await?
+        .click()
+        .await?;
+    let left = app.wait_for_rows(1).await?;
+    assert_eq!(titles(&left), ["Dune"], "a deleted book leaves the list");
+    app.click("[data-testid=toast] [data-testid=undo]").await?;
+    let back = app.wait_for_rows(2).await?;
+    assert!(
+        titles(&back).contains(&"The Hobbit"),
+        "undo must bring the deleted book back: {back:?}"
+    );
+
+    // A blank title is refused with a message, and nothing is added.
+    app.click("[data-testid=new-book]").await?;
+    app.fill("[data-testid=add-title]", "   ").await?;
+    app.click("[data-testid=add-submit]").await?;
+    let error = app.text("[data-testid=form-error]").await?;
+    assert!(
+        error.to_lowercase().contains("title"),
+        "the error must tell the user what is wrong with the title, got {error:?}"
+    );
+    assert_eq!(app.rows().await?.len(), 2, "a refused book must not be added");
+    app.press(Key::Escape.into()).await?;
+
+    // Malformed IPC calls get {code, message}, and the app keeps serving.
+    let refused = app
+        .invoke("set_status", serde_json::json!({"id": "not-a-uuid", "status": "Reading"}))
+        .await?
+        .expect_err("a malformed id must be refused");
+    assert_eq!(refused["code"], "invalid_argument", "malformed id → invalid_argument: {refused}");
+    let refused = app
+        .invoke(
+            "set_status",
+            serde_json::json!({"id": back[0].id, "status": "Abandoned"}),
+        )
+        .await?
+        .expect_err("an unknown status must be refused");
+    assert!(
+        refused["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Wishlist, Reading or Finished")),
+        "the unknown-status message names the valid ones: {refused}"
+    );
+    let refused = app
+        .invoke(
+            "update_book",
+            serde_json::json!({"id": "01890000-0000-7000-8000-000000000000", "draft": {"title": "x"}}),
+        )
+        .await?
+        .expect_err("an unknown id must be refused");
+    assert_eq!(refused["code"], "not_found", "unknown id → not_found: {refused}");
+
+    let before = app.wait_for_rows(2).await?;
+    let shot = app.screenshot("local-first").await?;
+    eprintln!("screenshot: {}", shot.display());
+    app.quit().await?;
+
+    // Relaunch on the same data: the list is exactly as left.
+    let (app, relaunch) = driver.launch().await?;
+    eprintln!("relaunch to interactive (2 books): {relaunch:?}");
+    let after = app.wait_for_rows(2).await?;
+    assert_eq!(after, before, "after a relaunch the list must be exactly as it was left");
+    app.screenshot("local-first-relaunched").await?;
+    app.quit().await?;
+    Ok(())
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Everything CI checks, in order: lints, unit and integration tests (real PostgreSQL,
+# PostgREST and OpenID provider, started by the tests), the packaged build, and the end-to-end
+# tests of the built app in WebKit under Xvfb over WebDriver. Called by `./x test` after setup.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+export PATH="$ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+mkdir -p test-output
+started=$SECONDS
+step() { printf '\033[1m==> [%4ss] %s\033[0m\n' "$((SECONDS - started))" "$*" >&2; }
+
+# A private session bus and an unlocked Secret Service keychain for everything below, in a
+# throwaway HOME so nothing touches the real user's data or keyring.
+if [ -z "${BOOKWISH_TEST_SESSION:-}" ]; then
+  export BOOKWISH_TEST_SESSION=1
+  scratch=$(mktemp -d /tmp/bookwish-test.XXXXXX)
+  mkdir -p "$scratch/home"
+  trap 'rm -rf "$scratch"' EXIT
+  HOME_REAL=$HOME
+  export CARGO_HOME=${CARGO_HOME:-$HOME_REAL/.cargo} RUSTUP_HOME=${RUSTUP_HOME:-$HOME_REAL/.rustup}
+  export HOME=$scratch/home XDG_DATA_HOME=$scratch/home/.local/share XDG_CONFIG_HOME=$scratch/home/.config
+  exec dbus-run-session -- "$0" "$@"
+fi
+echo -n bookwish-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1 || true
+
+step "lint"
+scripts/lint.sh
+
+step "unit and integration tests"
+cargo test --workspace --exclude bookwish-e2e --locked 2>&1 | tee test-output/cargo-test.log
+
+step "tauri build (.deb and .rpm)"
+tauri build --bundles deb,rpm 2>&1 | tail -n 20
+ls -l target/release/bundle/deb/*.deb target/release/bundle/rpm/*.rpm
+
+step "end-to-end tests of the built app (Xvfb + WebDriver)"
+BOOKWISH_E2E_APP="$ROOT/target/release/bookwish" \
+  xvfb-run -a -s '-screen 0 1280x800x24' \
+  cargo test -p bookwish-e2e --test e2e --locked -- --test-threads=1 2>&1 | tee test-output/e2e.log
+
+step "done"
