@@ -304,6 +304,13 @@ pub enum ErrorCode {
     InvalidArgument,
     /// The local database failed (disk full, locked, corrupt).
     Storage,
+    /// Signing in failed or the session ended (cancelled, expired or forged link, rejected by
+    /// the provider, keychain unavailable); the message says what to do, usually "sign in again".
+    Auth,
+    /// A server (Clerk, Supabase) could not be reached; local work goes on and is synced later.
+    Offline,
+    /// Sign-in or sync is not configured, or the configuration file is malformed.
+    Config,
     /// Anything else; the log has the details.
     Internal,
 }
