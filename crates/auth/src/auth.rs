@@ -1,0 +1,698 @@
+//! [`Auth`]: the sign-in flow and the session, as the shell calls them.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use bookwish_ipc::Profile;
+use openidconnect::core::{CoreAuthenticationFlow, CoreIdTokenClaims, CoreRevocableToken};
+use openidconnect::{
+    AccessTokenHash, CsrfToken, Nonce, OAuth2TokenResponse, PkceCodeChallenge, RefreshToken, Scope,
+    SubjectIdentifier,
+};
+use url::Url;
+
+use crate::attempt::{self, Callback, Clock, PendingAttempt, SystemClock};
+use crate::config::{ClerkConfig, SupabaseConfig};
+use crate::error::{Error, Result};
+use crate::http::{self, OidcHttp};
+use crate::keychain::{KeychainError, SecretStore};
+use crate::profile::{self, Names};
+use crate::provider::{self, Provider};
+use crate::secret::SecretString;
+use crate::session::{AccessToken, Record, Session};
+
+/// Scopes asked for besides `openid`: the profile for the header, and `offline_access` for a
+/// refresh token so the session survives restarts.
+const SCOPES: [&str; 3] = ["email", "profile", "offline_access"];
+/// Revocation at sign-out is a courtesy to the provider; it must not hold sign-out up offline.
+const REVOKE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Sign-in with an OpenID Connect provider through the system browser, and the session that
+/// follows. One per app, shared by the shell's commands (all methods take `&self`).
+pub struct Auth {
+    clerk: ClerkConfig,
+    supabase: Option<SupabaseConfig>,
+    secrets: Arc<dyn SecretStore>,
+    state_dir: PathBuf,
+    http: OidcHttp,
+    clock: Arc<dyn Clock>,
+    /// The discovered provider, fetched again at every sign-in (fresh keys) and reused for
+    /// refreshes.
+    provider: tokio::sync::Mutex<Option<Arc<Provider>>>,
+    attempts: Mutex<attempt::Attempts>,
+    session: Mutex<Option<Session>>,
+    /// Held across every change of tokens (refresh, sign-in's end, sign-out): refresh tokens
+    /// rotate and a second use of an old one ends the session, so refreshes are single-flight.
+    tokens: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth")
+            .field("issuer", &self.clerk.issuer.as_str())
+            .field("signed_in", &self.profile().is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Auth {
+    /// An auth for the provider `clerk`, syncing profiles to `supabase` when given, keeping
+    /// refresh tokens in `secrets` and the record of who is signed in under `state_dir`.
+    /// Nothing is fetched until a method needs it.
+    pub fn new(
+        clerk: ClerkConfig,
+        supabase: Option<SupabaseConfig>,
+        secrets: Arc<dyn SecretStore>,
+        state_dir: PathBuf,
+    ) -> Auth {
+        Auth {
+            clerk,
+            supabase,
+            secrets,
+            state_dir,
+            http: OidcHttp(http::client()),
+            clock: Arc::new(SystemClock),
+            provider: tokio::sync::Mutex::new(None),
+            attempts: Mutex::new(attempt::Attempts::default()),
+            session: Mutex::new(None),
+            tokens: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Uses `client` (the app's one HTTP client; build it with [`crate::http_client`] so it
+    /// never follows redirects) instead of a client of its own.
+    pub fn with_http_client(mut self, client: reqwest::Client) -> Auth {
+        self.http = OidcHttp(client);
+        self
+    }
+
+    /// Uses `clock` for attempt expiry and token lifetimes (tests move time with it).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Auth {
+        self.clock = clock;
+        self
+    }
+
+    /// The HTTP client this auth uses, for other parts of the app to share.
+    pub fn http_client(&self) -> &reqwest::Client {
+        &self.http.0
+    }
+
+    /// Starts a sign-in: discovers the provider, makes a PKCE verifier (S256), `state` and
+    /// `nonce`, remembers them as the one pending attempt (superseding any other) and returns
+    /// the authorization URL for the shell to open in the system browser.
+    pub async fn begin_sign_in(&self) -> Result<Url> {
+        if self.profile().is_some() {
+            return Err(Error::AlreadySignedIn);
+        }
+        let provider = self.discover().await?;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, state, nonce) = provider
+            .client
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .add_scopes(SCOPES.map(|scope| Scope::new(scope.to_owned())))
+            // OIDC Core 11: a request for offline_access must ask for consent.
+            .add_extra_param("prompt", "consent")
+            .set_pkce_challenge(challenge)
+            .url();
+        self.attempts().begin(PendingAttempt {
+            state,
+            nonce,
+            verifier,
+            started: self.clock.now(),
+        });
+        tracing::info!(issuer = %provider.issuer, "sign-in started; waiting for the browser to come back");
+        Ok(url)
+    }
+
+    /// Whether a sign-in is waiting for its link.
+    pub fn sign_in_pending(&self) -> bool {
+        self.attempts().is_pending()
+    }
+
+    /// Forgets the pending sign-in. Its link, if it still arrives, is rejected as cancelled,
+    /// and an exchange already under way is discarded.
+    pub fn cancel_sign_in(&self) {
+        self.attempts().cancel();
+        tracing::info!("sign-in cancelled");
+    }
+
+    /// Finishes a sign-in with the `bookwish://auth/callback?…` link the OS handed to the app:
+    /// checks it against the pending attempt, exchanges the code (with the PKCE verifier),
+    /// validates the ID token, saves the refresh token in the keychain, upserts the user's
+    /// `profiles` row (failure only logged) and returns the profile. A rejected link changes
+    /// nothing in the session.
+    pub async fn complete_sign_in(&self, link: &str) -> Result<Profile> {
+        let result = self.complete(link).await;
+        if let Err(error) = &result {
+            // The link's query holds the code: log only where it pointed.
+            tracing::warn!(link = %attempt::redacted(link), %error, "sign-in link rejected");
+        }
+        result
+    }
+
+    async fn complete(&self, link: &str) -> Result<Profile> {
+        let callback = Callback::parse(link)?;
+        let provider = self.provider.lock().await.clone();
+        let Some(provider) = provider else {
+            // No discovery happened, so no sign-in was begun by this process.
+            return Err(Error::NoPendingAttempt);
+        };
+        let accepted = self
+            .attempts()
+            .accept(&callback, self.clock.now(), &provider.issuer)?;
+
+        let request = provider
+            .client
+            .exchange_code(accepted.code)
+            .map_err(|error| Error::protocol("the sign-in", error))?
+            .set_pkce_verifier(accepted.verifier);
+        let tokens = request
+            .request_async(&self.http)
+            .await
+            .map_err(|error| provider::token_error("the sign-in", error))?;
+        let received = self.clock.now();
+
+        let id_token = tokens
+            .extra_fields()
+            .id_token()
+            .ok_or_else(|| Error::invalid("the token response has no ID token"))?;
+        let verifier = provider.client.id_token_verifier();
+        let claims: &CoreIdTokenClaims = id_token
+            .claims(&verifier, &accepted.nonce)
+            .map_err(|error| Error::TokenValidation(crate::error::Cause::chain(&error)))?;
+        if let Some(expected) = claims.access_token_hash() {
+            let signing_alg = id_token.signing_alg().map_err(Error::invalid)?;
+            let signing_key = id_token.signing_key(&verifier).map_err(Error::invalid)?;
+            let actual =
+                AccessTokenHash::from_token(tokens.access_token(), signing_alg, signing_key)
+                    .map_err(Error::invalid)?;
+            if actual != *expected {
+                return Err(Error::invalid(
+                    "the access token does not match the ID token's at_hash",
+                ));
+            }
+        }
+        let user_id = claims.subject().as_str().to_owned();
+        let access = SecretString::new(tokens.access_token().secret().clone());
+        let mut names = Names::of_id_token(claims);
+        if names.is_empty() {
+            names = names.or(self.userinfo(&provider, &access, claims.subject()).await);
+        }
+        let profile = names.profile(&user_id);
+
+        let _tokens = self.tokens.lock().await;
+        if self.attempts().generation() != accepted.generation {
+            return Err(Error::Cancelled);
+        }
+        // The refresh token goes to the keychain before the session exists: a session whose
+        // refresh token was not saved would be lost at the next launch.
+        if let Some(refresh) = tokens.refresh_token() {
+            let refresh = SecretString::new(refresh.secret().clone());
+            self.keychain(move |store, account| store.set(account, &refresh), &user_id)
+                .await?;
+        } else {
+            tracing::warn!(
+                "the provider issued no refresh token; the session ends with its access token"
+            );
+        }
+        Record::of(&profile).save(&self.state_dir)?;
+        *self.session() = Some(Session {
+            profile: profile.clone(),
+            access: Some(AccessToken::new(
+                access.clone(),
+                tokens.expires_in(),
+                received,
+            )),
+            id_token: Some(SecretString::new(id_token.to_string())),
+        });
+        tracing::info!(user_id = %user_id, "signed in");
+        drop(_tokens);
+
+        self.upsert_profile(&access, &profile).await;
+        Ok(profile)
+    }
+
+    /// Restores the session of the account last signed in on this computer, from its refresh
+    /// token in the keychain: `None` when nobody is signed in (or the provider ended the
+    /// session). Offline, the account stays signed in with the profile remembered from last
+    /// time, and tokens are fetched when the network is back.
+    pub async fn restore(&self) -> Result<Option<Profile>> {
+        if let Some(profile) = self.profile() {
+            return Ok(Some(profile));
+        }
+        let Some(record) = Record::load(&self.state_dir)? else {
+            return Ok(None);
+        };
+        let guard = self.tokens.lock().await;
+        let stored = self
+            .keychain(|store, account| store.get(account), &record.user_id)
+            .await?;
+        if stored.is_none() {
+            tracing::info!("the last account has no keychain entry; starting signed out");
+            Record::remove(&self.state_dir)?;
+            return Ok(None);
+        }
+        let names = Names {
+            name: Some(record.name.clone()).filter(|n| !n.is_empty()),
+            email: Some(record.email.clone()).filter(|e| !e.is_empty()),
+            ..Names::default()
+        };
+        *self.session() = Some(Session {
+            profile: names.profile(&record.user_id),
+            access: None,
+            id_token: None,
+        });
+        match self.refresh_locked().await {
+            Ok(_) => Ok(self.profile()),
+            Err(error) if error.is_offline() => {
+                tracing::warn!(%error, "restored the session offline; tokens will be fetched later");
+                Ok(self.profile())
+            }
+            Err(Error::SessionEnded) => Ok(None),
+            Err(error) => {
+                drop(guard);
+                *self.session() = None;
+                Err(error)
+            }
+        }
+    }
+
+    /// A fresh access token for Supabase, refreshed first when less than a minute of it is
+    /// left. Concurrent callers share one refresh.
+    pub async fn access_token(&self) -> Result<SecretString> {
+        if let Some(token) = self.fresh_access()? {
+            return Ok(token);
+        }
+        let _tokens = self.tokens.lock().await;
+        // Another caller may have refreshed while this one waited for the lock.
+        if let Some(token) = self.fresh_access()? {
+            return Ok(token);
+        }
+        self.refresh_locked().await
+    }
+
+    /// Forces a refresh now (e.g. after a 401 from Supabase), single-flight like
+    /// [`Auth::access_token`]: if another caller refreshed meanwhile, its token is returned.
+    pub async fn refresh(&self) -> Result<SecretString> {
+        let before = self
+            .session()
+            .as_ref()
+            .and_then(|s| s.access.as_ref().map(|a| a.expires_at));
+        let _tokens = self.tokens.lock().await;
+        let after = self
+            .session()
+            .as_ref()
+            .and_then(|s| s.access.as_ref().map(|a| a.expires_at));
+        if before != after {
+            if let Some(token) = self.fresh_access()? {
+                return Ok(token);
+            }
+        }
+        self.refresh_locked().await
+    }
+
+    /// The signed-in user, if any.
+    pub fn profile(&self) -> Option<Profile> {
+        self.session()
+            .as_ref()
+            .map(|session| session.profile.clone())
+    }
+
+    /// Signs out: revokes the refresh token where the provider has a revocation endpoint (a
+    /// failure there, e.g. offline, is logged and does not stop the sign-out), deletes the
+    /// keychain entry and the record, and forgets the tokens. Local data is not touched.
+    pub async fn sign_out(&self) -> Result<()> {
+        self.cancel_sign_in();
+        let _tokens = self.tokens.lock().await;
+        let session = self.session().take();
+        let user_id = match session {
+            Some(session) => Some(session.profile.user_id.clone()),
+            None => Record::load(&self.state_dir)?.map(|record| record.user_id),
+        };
+        let Some(user_id) = user_id else {
+            return Ok(());
+        };
+        match self
+            .keychain(|store, account| store.get(account), &user_id)
+            .await
+        {
+            Ok(Some(refresh)) => self.revoke(refresh).await,
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "could not read the refresh token to revoke it"),
+        }
+        self.keychain(|store, account| store.delete(account), &user_id)
+            .await?;
+        Record::remove(&self.state_dir)?;
+        tracing::info!(user_id = %user_id, "signed out");
+        Ok(())
+    }
+
+    /// Refreshes with the keychain's refresh token. Call with `self.tokens` held.
+    async fn refresh_locked(&self) -> Result<SecretString> {
+        let user_id = self
+            .session()
+            .as_ref()
+            .map(|session| session.profile.user_id.clone())
+            .ok_or(Error::NotSignedIn)?;
+        let provider = self.provider().await?;
+        let Some(refresh) = self
+            .keychain(|store, account| store.get(account), &user_id)
+            .await?
+        else {
+            self.end_session(&user_id).await;
+            return Err(Error::SessionEnded);
+        };
+        let refresh = RefreshToken::new(refresh.expose().to_owned());
+        let request = provider
+            .client
+            .exchange_refresh_token(&refresh)
+            .map_err(|error| Error::protocol("the refresh", error))?;
+        let tokens = match request.request_async(&self.http).await {
+            Ok(tokens) => tokens,
+            Err(error) => {
+                let error = provider::token_error("the refresh", error);
+                if matches!(&error, Error::Provider { error, .. } if error == "invalid_grant") {
+                    tracing::warn!("the provider no longer accepts the refresh token; signing out");
+                    self.end_session(&user_id).await;
+                    return Err(Error::SessionEnded);
+                }
+                return Err(error);
+            }
+        };
+        let received = self.clock.now();
+        // Rotation: the new refresh token replaces the old one in the keychain before the new
+        // access token is used, so a crash now cannot leave only a spent token behind.
+        if let Some(rotated) = tokens.refresh_token() {
+            let rotated = SecretString::new(rotated.secret().clone());
+            self.keychain(move |store, account| store.set(account, &rotated), &user_id)
+                .await?;
+        }
+        let mut names = None;
+        let mut id_token_text = None;
+        if let Some(id_token) = tokens.extra_fields().id_token() {
+            // A refreshed ID token carries no nonce (OIDC Core 12.2); everything else is checked,
+            // and it must be about the same user.
+            let verifier = provider.client.id_token_verifier();
+            let claims = id_token
+                .claims(&verifier, |_: Option<&Nonce>| Ok(()))
+                .map_err(|error| Error::TokenValidation(crate::error::Cause::chain(&error)))?;
+            if claims.subject().as_str() != user_id {
+                return Err(Error::invalid(
+                    "the refreshed ID token is about another user",
+                ));
+            }
+            names = Some(Names::of_id_token(claims));
+            id_token_text = Some(SecretString::new(id_token.to_string()));
+        }
+        let access = SecretString::new(tokens.access_token().secret().clone());
+        let mut session = self.session();
+        let Some(session) = session.as_mut() else {
+            return Err(Error::NotSignedIn);
+        };
+        session.access = Some(AccessToken::new(
+            access.clone(),
+            tokens.expires_in(),
+            received,
+        ));
+        if id_token_text.is_some() {
+            session.id_token = id_token_text;
+        }
+        if let Some(names) = names.filter(|names| !names.is_empty()) {
+            let profile = names.profile(&user_id);
+            if profile != session.profile {
+                if let Err(error) = Record::of(&profile).save(&self.state_dir) {
+                    tracing::warn!(%error, "could not update the sign-in record");
+                }
+                session.profile = profile;
+            }
+        }
+        tracing::debug!("access token refreshed");
+        Ok(access)
+    }
+
+    /// Forgets a session the provider ended: memory, keychain entry and record.
+    async fn end_session(&self, user_id: &str) {
+        *self.session() = None;
+        if let Err(error) = self
+            .keychain(|store, account| store.delete(account), user_id)
+            .await
+        {
+            tracing::warn!(%error, "could not delete the spent refresh token");
+        }
+        if let Err(error) = Record::remove(&self.state_dir) {
+            tracing::warn!(%error, "could not remove the sign-in record");
+        }
+    }
+
+    async fn revoke(&self, refresh: SecretString) {
+        let provider = match self.provider().await {
+            Ok(provider) => provider,
+            Err(error) => {
+                tracing::warn!(%error, "not revoking the refresh token: the provider is unavailable");
+                return;
+            }
+        };
+        let Some(url) = provider.revocation.clone() else {
+            tracing::info!(
+                "the provider has no revocation endpoint; the refresh token is only deleted"
+            );
+            return;
+        };
+        let token = CoreRevocableToken::from(RefreshToken::new(refresh.expose().to_owned()));
+        let client = provider.client.clone().set_revocation_url(url);
+        let request = match client.revoke_token(token) {
+            Ok(request) => request,
+            Err(error) => {
+                tracing::warn!(%error, "cannot revoke the refresh token");
+                return;
+            }
+        };
+        match tokio::time::timeout(REVOKE_TIMEOUT, request.request_async(&self.http)).await {
+            Ok(Ok(())) => tracing::info!("refresh token revoked"),
+            Ok(Err(error)) => {
+                let error = provider::token_error("the revocation", error);
+                tracing::warn!(%error, "revoking the refresh token failed");
+            }
+            Err(_) => tracing::warn!("revoking the refresh token timed out"),
+        }
+    }
+
+    /// Userinfo claims, when the ID token carried no name or email. Best effort: the profile
+    /// falls back to the user id.
+    async fn userinfo(
+        &self,
+        provider: &Provider,
+        access: &SecretString,
+        subject: &SubjectIdentifier,
+    ) -> Names {
+        let request = match provider.client.user_info(
+            openidconnect::AccessToken::new(access.expose().to_owned()),
+            Some(subject.clone()),
+        ) {
+            Ok(request) => request,
+            Err(_) => return Names::default(),
+        };
+        let claims: std::result::Result<
+            openidconnect::UserInfoClaims<
+                openidconnect::EmptyAdditionalClaims,
+                openidconnect::core::CoreGenderClaim,
+            >,
+            _,
+        > = request.request_async(&self.http).await;
+        match claims {
+            Ok(claims) => Names::of_userinfo(claims.standard_claims()),
+            Err(error) => {
+                tracing::info!(error = %crate::error::Cause::chain(&error), "userinfo unavailable; the profile shows what the ID token has");
+                Names::default()
+            }
+        }
+    }
+
+    async fn upsert_profile(&self, access: &SecretString, profile: &Profile) {
+        let Some(supabase) = &self.supabase else {
+            return;
+        };
+        match profile::upsert(&self.http.0, supabase, access, profile).await {
+            Ok(()) => tracing::info!("profile saved to Supabase"),
+            Err(error) => {
+                tracing::warn!(%error, "saving the profile to Supabase failed; signed in anyway")
+            }
+        }
+    }
+
+    /// The cached provider, discovering it on first use.
+    async fn provider(&self) -> Result<Arc<Provider>> {
+        let mut cached = self.provider.lock().await;
+        if let Some(provider) = cached.as_ref() {
+            return Ok(Arc::clone(provider));
+        }
+        let provider = Arc::new(Provider::discover(&self.clerk, &self.http).await?);
+        *cached = Some(Arc::clone(&provider));
+        Ok(provider)
+    }
+
+    /// Discovers the provider again (fresh endpoints and signing keys) and caches it.
+    async fn discover(&self) -> Result<Arc<Provider>> {
+        let mut cached = self.provider.lock().await;
+        let provider = Arc::new(Provider::discover(&self.clerk, &self.http).await?);
+        *cached = Some(Arc::clone(&provider));
+        Ok(provider)
+    }
+
+    fn fresh_access(&self) -> Result<Option<SecretString>> {
+        let now = self.clock.now();
+        match self.session().as_ref() {
+            None => Err(Error::NotSignedIn),
+            Some(session) => Ok(session.fresh_access(now)),
+        }
+    }
+
+    /// Runs a keychain call off the async runtime (it is a blocking D-Bus round trip).
+    async fn keychain<T, F>(&self, call: F, account: &str) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn SecretStore, &str) -> std::result::Result<T, KeychainError> + Send + 'static,
+    {
+        let store = Arc::clone(&self.secrets);
+        let account = account.to_owned();
+        tokio::task::spawn_blocking(move || call(store.as_ref(), &account))
+            .await
+            .map_err(|error| KeychainError {
+                action: "Using the keychain",
+                reason: error.to_string(),
+                source: None,
+            })?
+            .map_err(Error::from)
+    }
+
+    fn attempts(&self) -> MutexGuard<'_, attempt::Attempts> {
+        // The guarded values stay consistent even if a holder panicked (no multi-step updates).
+        self.attempts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn session(&self) -> MutexGuard<'_, Option<Session>> {
+        self.session.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keychain::MemoryKeychain;
+
+    fn auth(dir: &std::path::Path) -> Auth {
+        let clerk = ClerkConfig {
+            // Nothing listens on port 9 of loopback: discovery fails fast.
+            issuer: Url::parse("http://127.0.0.1:9").expect("test URL"),
+            client_id: "bookwish-desktop".into(),
+        };
+        Auth::new(clerk, None, Arc::new(MemoryKeychain::new()), dir.to_owned())
+    }
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[tokio::test]
+    async fn futures_are_send_for_the_shells_async_commands() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let auth = auth(dir.path());
+        assert_send(&auth.begin_sign_in());
+        assert_send(&auth.complete_sign_in("bookwish://auth/callback"));
+        assert_send(&auth.restore());
+        assert_send(&auth.access_token());
+        assert_send(&auth.sign_out());
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_provider_is_the_offline_error() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let auth = auth(dir.path());
+        let error = auth
+            .begin_sign_in()
+            .await
+            .expect_err("nothing listens there");
+        assert!(
+            error.is_offline(),
+            "a refused connection is unreachable: {error:?}"
+        );
+        assert!(!auth.sign_in_pending(), "a failed start leaves no attempt");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn without_a_session_there_is_no_token_and_nothing_to_restore() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let auth = auth(dir.path());
+        assert!(matches!(auth.access_token().await, Err(Error::NotSignedIn)));
+        assert_eq!(auth.restore().await?, None, "no record: nobody to restore");
+        auth.sign_out().await?;
+        assert_eq!(auth.profile(), None);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_link_without_a_started_sign_in_is_rejected() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let auth = auth(dir.path());
+        let result = auth
+            .complete_sign_in("bookwish://auth/callback?code=c&state=s")
+            .await;
+        assert!(matches!(result, Err(Error::NoPendingAttempt)), "{result:?}");
+        let result = auth
+            .complete_sign_in("https://evil.example/callback?code=c")
+            .await;
+        assert!(matches!(result, Err(Error::WrongCallback)), "{result:?}");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_record_without_a_keychain_entry_restores_nobody() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        Record {
+            user_id: "user_1".into(),
+            name: "Alice".into(),
+            email: String::new(),
+        }
+        .save(dir.path())?;
+        let auth = auth(dir.path());
+        assert_eq!(auth.restore().await?, None);
+        assert_eq!(
+            Record::load(dir.path())?,
+            None,
+            "the stale record is removed"
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn offline_restore_keeps_the_remembered_profile() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        Record {
+            user_id: "user_1".into(),
+            name: "Alice Liddell".into(),
+            email: "alice@example.com".into(),
+        }
+        .save(dir.path())?;
+        let store = Arc::new(MemoryKeychain::new());
+        store.set("user_1", &SecretString::new("refresh"))?;
+        let clerk = ClerkConfig {
+            issuer: Url::parse("http://127.0.0.1:9")?,
+            client_id: "bookwish-desktop".into(),
+        };
+        let auth = Auth::new(clerk, None, store.clone(), dir.path().to_owned());
+        let profile = auth.restore().await?.expect("signed in, offline");
+        assert_eq!(profile.initials, "AL");
+        let error = auth.access_token().await.expect_err("no token offline");
+        assert!(error.is_offline(), "{error:?}");
+        assert!(
+            store.get("user_1")?.is_some(),
+            "offline keeps the refresh token"
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,56 @@
+//! Bookwish's sign-in, without a window: OpenID Connect (Clerk, or any certified provider)
+//! through the system browser, per RFC 8252, and the session that follows.
+//!
+//! # The flow
+//!
+//! 1. [`Auth::begin_sign_in`] discovers the provider from its issuer, makes a PKCE verifier
+//!    (S256), a `state` and a `nonce`, keeps them as the one pending attempt (ten minutes) and
+//!    returns the authorization URL. The shell opens it in the user's browser.
+//! 2. The provider redirects to `bookwish://auth/callback?code=…&state=…`; the OS hands the link
+//!    to the app and the shell passes it to [`Auth::complete_sign_in`], which accepts only that
+//!    exact URL with the pending `state` (compared in constant time), once, in time. Every
+//!    rejection is its own [`Error`] and leaves the session as it was.
+//! 3. The code is exchanged with the verifier; the ID token is checked (JWKS signature, `iss`,
+//!    `aud`, `exp`, `nonce`, `at_hash`); the refresh token goes to the OS keychain; the user's
+//!    `profiles` row is upserted in Supabase (best effort). The UI gets a [`Profile`], never a
+//!    token.
+//! 4. [`Auth::access_token`] hands out the in-memory access token, refreshing it (single-flight,
+//!    the rotated refresh token saved first) when less than a minute is left.
+//!    [`Auth::restore`] brings the session back at launch; [`Auth::sign_out`] revokes, deletes
+//!    the keychain entry and forgets.
+//!
+//! # Vocabulary
+//!
+//! - [`AppConfig`]: which provider and Supabase project, from `bookwish.toml` and `BOOKWISH_*`.
+//! - [`Auth`]: the flow and the session; one per app.
+//! - [`SecretStore`] / [`Keychain`]: where refresh tokens live, one entry per account (`sub`).
+//! - [`SecretString`]: a token that never prints.
+//!
+//! # Invariants
+//!
+//! - Access and ID tokens exist only in memory; the refresh token only in the keychain; the
+//!   record on disk (`signed-in.json` in the state dir) holds the user id, name and email.
+//! - No token, code, verifier or callback query string is logged.
+//! - One HTTP client for the app (reqwest 0.11, shared with `postgrest`), never following
+//!   redirects.
+
+mod attempt;
+mod auth;
+pub mod config;
+mod error;
+mod http;
+mod keychain;
+mod profile;
+mod provider;
+mod secret;
+mod session;
+
+pub use attempt::{Clock, ManualClock, SystemClock, ATTEMPT_LIFETIME, REDIRECT_URI};
+pub use auth::Auth;
+pub use bookwish_ipc::Profile;
+pub use config::{AppConfig, ClerkConfig, ConfigError, SupabaseConfig};
+pub use error::{Cause, Error, Result};
+pub use http::client as http_client;
+pub use keychain::{Keychain, KeychainError, MemoryKeychain, SecretStore, DEFAULT_SERVICE};
+pub use secret::SecretString;
+pub use session::{RECORD_FILE, REFRESH_MARGIN};

@@ -1,0 +1,174 @@
+//! The OpenID Connect provider as discovered from its issuer: endpoints, signing keys (JWKS)
+//! and, where it has one, the token revocation endpoint.
+
+use std::fmt::Display;
+
+use openidconnect::core::{
+    CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClient, CoreClientAuthMethod, CoreGrantType,
+    CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
+    CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
+};
+use openidconnect::{
+    AdditionalProviderMetadata, ClientId, DiscoveryError, EndpointMaybeSet, EndpointNotSet,
+    EndpointSet, ErrorResponseType, IssuerUrl, ProviderMetadata, RedirectUrl, RequestTokenError,
+    RevocationUrl, StandardErrorResponse,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::attempt::REDIRECT_URI;
+use crate::config::ClerkConfig;
+use crate::error::{Cause, Error};
+use crate::http::{HttpError, OidcHttp};
+
+/// Discovery fields `openidconnect`'s core metadata leaves out.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub(crate) struct ExtraMetadata {
+    /// RFC 7009 revocation endpoint (RFC 8414 metadata), when the provider has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    revocation_endpoint: Option<String>,
+}
+
+impl AdditionalProviderMetadata for ExtraMetadata {}
+
+type Metadata = ProviderMetadata<
+    ExtraMetadata,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
+
+/// The client as built from discovery: authorization endpoint set, token and userinfo
+/// endpoints as the provider declared them.
+pub(crate) type OidcClient = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+/// A discovered provider.
+pub(crate) struct Provider {
+    pub(crate) client: OidcClient,
+    pub(crate) revocation: Option<RevocationUrl>,
+    /// The issuer exactly as the provider spells it (compared with a callback's `iss`).
+    pub(crate) issuer: String,
+}
+
+/// The issuer URL as the provider spells it. `Url` adds a `/` to a bare origin
+/// (`https://clerk.example.com` → `…com/`), but the issuer must match the discovery document
+/// character for character, and Clerk's has no trailing slash.
+pub(crate) fn issuer_string(config: &ClerkConfig) -> String {
+    let url = &config.issuer;
+    if url.path() == "/" && url.query().is_none() && url.fragment().is_none() {
+        url.as_str().trim_end_matches('/').to_owned()
+    } else {
+        url.as_str().to_owned()
+    }
+}
+
+impl Provider {
+    /// Fetches `<issuer>/.well-known/openid-configuration` and the JWKS it names.
+    pub(crate) async fn discover(config: &ClerkConfig, http: &OidcHttp) -> Result<Provider, Error> {
+        let issuer = IssuerUrl::new(issuer_string(config))
+            .map_err(|error| Error::protocol("discovery", error))?;
+        let metadata = Metadata::discover_async(issuer, http)
+            .await
+            .map_err(discovery_error)?;
+        let revocation = match &metadata.additional_metadata().revocation_endpoint {
+            Some(url) => Some(
+                RevocationUrl::new(url.clone())
+                    .map_err(|error| Error::protocol("discovery", error))?,
+            ),
+            None => None,
+        };
+        let issuer = metadata.issuer().as_str().to_owned();
+        let redirect = RedirectUrl::new(REDIRECT_URI.to_owned())
+            .map_err(|error| Error::protocol("discovery", error))?;
+        let client = CoreClient::from_provider_metadata(
+            metadata,
+            ClientId::new(config.client_id.clone()),
+            None,
+        )
+        .set_redirect_uri(redirect);
+        Ok(Provider {
+            client,
+            revocation,
+            issuer,
+        })
+    }
+}
+
+fn discovery_error(error: DiscoveryError<HttpError>) -> Error {
+    match error {
+        DiscoveryError::Request(HttpError::Transport(error)) => Error::unreachable(error),
+        DiscoveryError::Response(status, _, _) if status.is_server_error() => {
+            Error::unreachable(format!("discovery answered HTTP {status}"))
+        }
+        other => Error::Protocol {
+            what: "discovery",
+            cause: Cause::chain(&other),
+        },
+    }
+}
+
+/// Maps a failed token-endpoint request (code exchange, refresh, revocation).
+pub(crate) fn token_error<T>(
+    what: &'static str,
+    error: RequestTokenError<HttpError, StandardErrorResponse<T>>,
+) -> Error
+where
+    T: ErrorResponseType + AsRef<str> + Display + 'static,
+{
+    match error {
+        RequestTokenError::ServerResponse(response) => Error::Provider {
+            error: response.error().as_ref().to_owned(),
+            description: response.error_description().cloned(),
+        },
+        RequestTokenError::Request(HttpError::Transport(error)) => Error::unreachable(error),
+        // The parse error carries the response body, which may hold tokens: keep only its text.
+        RequestTokenError::Parse(error, _body) => Error::protocol(what, error),
+        other => Error::Protocol {
+            what,
+            cause: Cause::chain(&other),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clerk(issuer: &str) -> ClerkConfig {
+        ClerkConfig {
+            issuer: url::Url::parse(issuer).expect("test URL"),
+            client_id: "id".into(),
+        }
+    }
+
+    #[test]
+    fn issuer_keeps_the_providers_spelling() {
+        assert_eq!(
+            issuer_string(&clerk("https://clerk.example.com")),
+            "https://clerk.example.com"
+        );
+        assert_eq!(
+            issuer_string(&clerk("http://127.0.0.1:4000/")),
+            "http://127.0.0.1:4000"
+        );
+        assert_eq!(
+            issuer_string(&clerk("https://example.com/tenant/")),
+            "https://example.com/tenant/",
+            "an issuer with a path is kept as written"
+        );
+    }
+}
