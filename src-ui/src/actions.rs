@@ -1,0 +1,76 @@
+//! Commands the user triggers from a row or a toast: call the core, then dispatch what happened.
+//!
+//! The forms call [`add`] and [`update`] themselves and await them, because their errors are
+//! shown next to a field rather than as a toast.
+
+use bookwish_ipc::args::{AddBook, ById, SetStatus, UpdateBook};
+use bookwish_ipc::{commands, Book, BookDraft, BookId, IpcError, Status};
+use wasm_bindgen_futures::spawn_local;
+
+use crate::ipc;
+use crate::state::{Dispatch, EditorAction, LibraryAction, NoticesAction};
+
+/// Moves a book to `status` (the segmented control of a row).
+pub fn set_status(dispatch: &Dispatch, id: BookId, status: Status) {
+    let dispatch = dispatch.clone();
+    spawn_local(async move {
+        match ipc::call::<_, Book>(commands::SET_STATUS, &SetStatus { id, status }).await {
+            Ok(book) => {
+                dispatch.library.dispatch(LibraryAction::Replaced(book));
+                dispatch.reload();
+            }
+            Err(err) => dispatch.failed(err),
+        }
+    });
+}
+
+/// Deletes a book and offers undo in a toast.
+pub fn delete(dispatch: &Dispatch, id: BookId) {
+    let dispatch = dispatch.clone();
+    spawn_local(async move {
+        match ipc::call::<_, Book>(commands::DELETE_BOOK, &ById { id }).await {
+            Ok(book) => {
+                dispatch.editor.dispatch(EditorAction::Removed(book.id));
+                dispatch.notices.dispatch(NoticesAction::Deleted(book));
+                dispatch.reload();
+            }
+            Err(err) => dispatch.failed(err),
+        }
+    });
+}
+
+/// Undoes the delete announced by toast `notice`: the toast goes, the book comes back and is
+/// pointed out. Whether it worked is returned so the toast can offer undo again on failure
+/// (the failure itself is reported as a toast here).
+pub async fn restore(dispatch: &Dispatch, notice: u64, id: BookId) -> bool {
+    match ipc::call::<_, Book>(commands::RESTORE_BOOK, &ById { id }).await {
+        Ok(book) => {
+            dispatch.notices.dispatch(NoticesAction::Dismiss(notice));
+            dispatch.library.dispatch(LibraryAction::Added(book.id));
+            true
+        }
+        Err(err) => {
+            dispatch.failed(err);
+            false
+        }
+    }
+}
+
+/// Adds a book; on success reloads the list and points the book out. The caller shows the
+/// error.
+pub async fn add(dispatch: &Dispatch, draft: BookDraft) -> Result<Book, IpcError> {
+    let book: Book = ipc::call(commands::ADD_BOOK, &AddBook { draft }).await?;
+    dispatch.library.dispatch(LibraryAction::Added(book.id));
+    Ok(book)
+}
+
+/// Saves a book's editor; on success shows the new state and reloads. The caller shows the
+/// error.
+pub async fn update(dispatch: &Dispatch, id: BookId, draft: BookDraft) -> Result<Book, IpcError> {
+    let book: Book = ipc::call(commands::UPDATE_BOOK, &UpdateBook { id, draft }).await?;
+    dispatch
+        .library
+        .dispatch(LibraryAction::Replaced(book.clone()));
+    dispatch.reload();
+    Ok(book)
+}

@@ -1,0 +1,242 @@
+//! The list: a scroll container that renders only the rows in view.
+
+use std::rc::Rc;
+
+use gloo_timers::callback::Timeout;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement, ResizeObserver, ResizeObserverEntry};
+use yew::prelude::*;
+
+use super::book_row::BookRow;
+use super::empty::EmptyState;
+use crate::state::{EditorContext, LibraryAction, LibraryContext};
+use crate::viewport::{scroll_to_show, Layout, Segment, OVERSCAN};
+
+/// Until measured: a guess at the expanded editor's height.
+const EDITOR_HEIGHT_GUESS: u32 = 400;
+/// How long a newly added book stays highlighted.
+const FRESH_MS: u32 = 2_000;
+
+/// Watches the scroll container (for the view height) and the expanded row (for its height).
+struct Watch {
+    observer: ResizeObserver,
+    _on_resize: Closure<dyn FnMut(js_sys::Array)>,
+    row: Option<Element>,
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.observer.disconnect();
+    }
+}
+
+fn px(value: f64) -> u32 {
+    // Heights are small non-negative numbers; the cast saturates anything else.
+    value.max(0.0).round() as u32
+}
+
+/// The list.
+#[component]
+pub fn BookList() -> Html {
+    let library = use_context::<LibraryContext>();
+    let editor = use_context::<EditorContext>();
+    let container = use_node_ref();
+    let scroll_top = use_state_eq(|| 0_u32);
+    let view_height = use_state_eq(|| 800_u32);
+    let editor_height = use_state_eq(|| EDITOR_HEIGHT_GUESS);
+    let watch = use_mut_ref(|| None::<Watch>);
+
+    // Measure the view, and keep measuring as the window or the add form change it.
+    {
+        let container = container.clone();
+        let watch = watch.clone();
+        let view_height = view_height.clone();
+        let editor_height = editor_height.clone();
+        use_effect_with((), move |_| {
+            if let Some(element) = container.cast::<Element>() {
+                view_height.set(px(f64::from(element.client_height())));
+                let watched = element.clone();
+                let on_resize =
+                    Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
+                        for entry in entries.iter() {
+                            let Ok(entry) = entry.dyn_into::<ResizeObserverEntry>() else {
+                                continue;
+                            };
+                            let target = entry.target();
+                            if target == watched {
+                                view_height.set(px(f64::from(target.client_height())));
+                            } else {
+                                editor_height.set(px(target.get_bounding_client_rect().height()));
+                            }
+                        }
+                    });
+                if let Ok(observer) = ResizeObserver::new(on_resize.as_ref().unchecked_ref()) {
+                    observer.observe(&element);
+                    *watch.borrow_mut() = Some(Watch {
+                        observer,
+                        _on_resize: on_resize,
+                        row: None,
+                    });
+                }
+            }
+            move || drop(watch.borrow_mut().take())
+        });
+    }
+
+    // After every render: watch the expanded row, if there is one, for its height.
+    {
+        let container = container.clone();
+        let watch = watch.clone();
+        use_effect(move || {
+            let row = container
+                .cast::<Element>()
+                .and_then(|list| list.query_selector("[data-editing='true']").ok().flatten());
+            if let Some(watch) = watch.borrow_mut().as_mut() {
+                if watch.row != row {
+                    if let Some(old) = watch.row.take() {
+                        watch.observer.unobserve(&old);
+                    }
+                    if let Some(new) = &row {
+                        watch.observer.observe(new);
+                    }
+                    watch.row = row;
+                }
+            }
+        });
+    }
+
+    let query = library
+        .as_ref()
+        .map(|l| l.query.clone())
+        .unwrap_or_default();
+    // A new filter, search or order starts at the top.
+    {
+        let container = container.clone();
+        let scroll_top = scroll_top.clone();
+        use_effect_with(query, move |_| {
+            if let Some(element) = container.cast::<Element>() {
+                element.set_scroll_top(0);
+            }
+            scroll_top.set(0);
+        });
+    }
+
+    // A book just added: scroll it into view and highlight it for a moment.
+    let books = library
+        .as_ref()
+        .map(|l| l.books.clone())
+        .unwrap_or_default();
+    let fresh = library.as_ref().and_then(|l| l.fresh).map(|f| f.id);
+    let edit_index = editor
+        .as_ref()
+        .and_then(|e| e.editing())
+        .and_then(|id| books.position(id));
+    let layout = Layout::new(books.len(), edit_index, *editor_height);
+    {
+        let container = container.clone();
+        let library = library.clone();
+        let view_height = *view_height;
+        use_effect_with((fresh, books.clone()), move |(fresh, books)| {
+            let index = fresh.and_then(|id| books.position(id));
+            let mut timer = None;
+            if let (Some(index), Some(element)) = (index, container.cast::<Element>()) {
+                let current = px(f64::from(element.scroll_top()));
+                let top = layout.top_of(index);
+                if let Some(to) = scroll_to_show(top, layout.height_of(index), current, view_height)
+                {
+                    element.set_scroll_top(i32::try_from(to).unwrap_or(i32::MAX));
+                }
+                timer = library.map(|library| {
+                    Timeout::new(FRESH_MS, move || library.dispatch(LibraryAction::Seen))
+                });
+            }
+            move || drop(timer)
+        });
+    }
+
+    let (Some(library), Some(_)) = (library, editor) else {
+        return Html::default();
+    };
+    if library.ready && books.is_empty() {
+        return html! { <EmptyState /> };
+    }
+
+    let onscroll = {
+        let scroll_top = scroll_top.clone();
+        Callback::from(move |event: Event| {
+            let element = event.target_unchecked_into::<Element>();
+            scroll_top.set(px(f64::from(element.scroll_top())));
+        })
+    };
+
+    let window = layout.window(*scroll_top, *view_height, OVERSCAN);
+    let rows = books.as_slice();
+    let segments = layout.segments(window);
+    let last = segments.len().saturating_sub(1);
+    let mut items = Vec::with_capacity(64);
+    for (n, segment) in segments.into_iter().enumerate() {
+        match segment {
+            Segment::Gap(height) => {
+                // Keyed by place, so a gap keeps its element while its height changes.
+                let key = match n {
+                    0 => "gap-top",
+                    n if n == last => "gap-bottom",
+                    _ => "gap-middle",
+                };
+                items.push(html! { <Gap key={key} {height} /> });
+            }
+            Segment::Rows(range) => {
+                for index in range {
+                    let book = Rc::clone(&rows[index]);
+                    let (key, id) = (book.id.to_string(), book.id);
+                    items.push(html! {
+                        <BookRow {key} editing={Some(index) == edit_index}
+                            fresh={fresh == Some(id)} {book} />
+                    });
+                }
+            }
+        }
+    }
+
+    html! {
+        <div ref={container} class="list-scroll" data-testid="book-list" role="list"
+            aria-label="Books" aria-busy={(!library.ready).then_some("true")} {onscroll}>
+            { items }
+            if !library.ready {
+                <div class="list-loading" aria-hidden="true">
+                    for i in 0..6_u32 {
+                        <div key={i} class="row row-skeleton">
+                            <span class="skeleton skeleton-title"></span>
+                            <span class="skeleton skeleton-author"></span>
+                        </div>
+                    }
+                </div>
+            }
+        </div>
+    }
+}
+
+/// Properties of [`Gap`].
+#[derive(Properties, PartialEq)]
+struct GapProps {
+    height: u32,
+}
+
+/// Empty space standing in for rows not rendered. Its height is set through the CSS object
+/// model, which the CSP allows (an inline `style` attribute it would block).
+#[component]
+fn Gap(props: &GapProps) -> Html {
+    let node = use_node_ref();
+    {
+        let node = node.clone();
+        use_effect_with(props.height, move |height| {
+            if let Some(element) = node.cast::<HtmlElement>() {
+                let _ = element
+                    .style()
+                    .set_property("height", &format!("{height}px"));
+            }
+        });
+    }
+    html! { <div ref={node} class="gap" aria-hidden="true"></div> }
+}

@@ -1,0 +1,130 @@
+//! One row of the list: title, author, rating, a status switch and the row's actions — or,
+//! while it is edited, its editor.
+
+use std::rc::Rc;
+
+use bookwish_ipc::{Book, Status};
+use yew::prelude::*;
+
+use super::edit_form::EditForm;
+use super::icons;
+use crate::actions;
+use crate::state::{Dispatch, EditorAction};
+
+/// Properties of [`BookRow`]. All compare cheaply: an unchanged book is the same `Rc`.
+#[derive(Properties, PartialEq)]
+pub struct BookRowProps {
+    /// The book.
+    pub book: Rc<Book>,
+    /// Whether the row is expanded into its editor.
+    pub editing: bool,
+    /// Whether the book was just added (highlighted).
+    pub fresh: bool,
+}
+
+/// One row.
+#[component]
+pub fn BookRow(props: &BookRowProps) -> Html {
+    let dispatch = use_context::<Dispatch>();
+    let Some(dispatch) = dispatch else {
+        return Html::default();
+    };
+    let book = &props.book;
+    let id = book.id;
+    let status = book.status;
+
+    let row_classes = classes!(
+        "row",
+        format!("row-{}", status.as_str().to_lowercase()),
+        props.editing.then_some("row-editing"),
+        props.fresh.then_some("row-fresh"),
+    );
+
+    if props.editing {
+        return html! {
+            <div class={row_classes} role="listitem" data-testid="book-row"
+                data-id={id.to_string()} data-status={status.as_str()} data-editing="true">
+                <EditForm book={Rc::clone(book)} />
+            </div>
+        };
+    }
+
+    let onedit = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |_: MouseEvent| dispatch.editor.dispatch(EditorAction::Edit(id)))
+    };
+    let ondelete = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |_: MouseEvent| actions::delete(&dispatch, id))
+    };
+    let status_button = |choice: Status| {
+        let pressed = choice == status;
+        let onclick = {
+            let dispatch = dispatch.clone();
+            Callback::from(move |_: MouseEvent| {
+                if !pressed {
+                    actions::set_status(&dispatch, id, choice);
+                }
+            })
+        };
+        html! {
+            <button type="button"
+                class={classes!("seg", format!("seg-{}", choice.as_str().to_lowercase()))}
+                data-testid={format!("status-{}", choice.as_str())}
+                aria-pressed={if pressed { "true" } else { "false" }}
+                title={format!("Mark as {}", choice.as_str())} {onclick}>
+                { choice.as_str() }
+            </button>
+        }
+    };
+
+    html! {
+        <div class={row_classes} role="listitem" data-testid="book-row"
+            data-id={id.to_string()} data-status={status.as_str()} data-editing="false">
+            <span class="row-spine" aria-hidden="true"></span>
+            <div class="row-main" ondblclick={onedit.clone()}>
+                <div class="row-title" data-testid="book-title" title={book.title.clone()}>
+                    { &book.title }
+                </div>
+                <div class="row-author" data-testid="book-author">{ &book.author }</div>
+            </div>
+            { stars(book.rating) }
+            <div class="segmented" role="group" aria-label="Status">
+                { status_button(Status::Wishlist) }
+                { status_button(Status::Reading) }
+                { status_button(Status::Finished) }
+            </div>
+            <div class="row-actions">
+                <button type="button" class="icon-btn" data-testid="edit"
+                    aria-label={format!("Edit “{}”", book.title)} title="Edit" onclick={onedit}>
+                    { icons::pencil() }
+                </button>
+                <button type="button" class="icon-btn icon-btn-danger" data-testid="delete"
+                    aria-label={format!("Delete “{}”", book.title)} title="Delete"
+                    onclick={ondelete}>
+                    { icons::trash() }
+                </button>
+            </div>
+        </div>
+    }
+}
+
+/// The rating as five stars, or an empty slot that keeps the columns aligned.
+fn stars(rating: Option<u8>) -> Html {
+    match rating {
+        Some(rating) => {
+            let label = format!("Rated {rating} out of 5");
+            html! {
+                <div class="row-rating" data-testid="book-rating" role="img"
+                    aria-label={label.clone()} title={label}>
+                    for n in 1..=5_u8 {
+                        <span class={classes!("star", (n <= rating).then_some("on"))}>
+                            { "★" }
+                        </span>
+                    }
+                </div>
+            }
+        }
+        None => html! { <div class="row-rating row-rating-none" aria-hidden="true"></div> },
+    }
+}

@@ -1,0 +1,241 @@
+//! The views. [`App`] owns the state and the app-wide effects (loading the list, the shell's
+//! events, keyboard shortcuts); the others read the state from context.
+
+mod add_form;
+mod book_list;
+mod book_row;
+mod edit_form;
+mod empty;
+mod fields;
+mod header;
+mod icons;
+mod sidebar;
+mod statusbar;
+mod toasts;
+mod toolbar;
+
+use std::rc::Rc;
+
+use bookwish_ipc::args::ListBooks;
+use bookwish_ipc::{commands, events, AppInfo, BookList};
+use gloo_events::EventListener;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{Element, HtmlElement, HtmlInputElement, KeyboardEvent};
+use yew::prelude::*;
+
+use crate::ipc::{self, NoArgs};
+use crate::keys::{self, Shortcut};
+use crate::state::{
+    Dispatch, Editor, EditorAction, EditorContext, Library, LibraryAction, LibraryContext, Notices,
+    NoticesContext,
+};
+
+use self::add_form::AddForm;
+use self::book_list::BookList as BookListView;
+use self::header::Header;
+use self::sidebar::Sidebar;
+use self::statusbar::StatusBar;
+use self::toasts::Toasts;
+use self::toolbar::Toolbar;
+
+/// The root: the app inside the desktop shell, or a notice when opened anywhere else.
+#[component]
+pub fn App() -> Html {
+    if ipc::available() {
+        html! { <Shell /> }
+    } else {
+        html! { <NotInApp /> }
+    }
+}
+
+/// Shown in a plain browser (or `trunk serve`), where there is no shell to talk to.
+#[component]
+fn NotInApp() -> Html {
+    html! {
+        <div id="app" class="standalone" data-testid="app" data-ready="false">
+            <div class="standalone-card" role="alert" data-testid="not-in-app">
+                { icons::logo() }
+                <h1>{ ipc::NOT_IN_APP }</h1>
+                <p>
+                    { "This page is Bookwish's interface; it reaches your books only through the \
+                       app around it. Start Bookwish from your applications menu, or during \
+                       development with " }
+                    <code>{ "./x run" }</code>{ "." }
+                </p>
+            </div>
+        </div>
+    }
+}
+
+/// The app: state, providers, effects and layout.
+#[component]
+fn Shell() -> Html {
+    let library = use_reducer(Library::default);
+    let editor = use_reducer(Editor::default);
+    let notices = use_reducer(Notices::default);
+    let dispatch = use_memo((), {
+        let (library, editor, notices) = (library.clone(), editor.clone(), notices.clone());
+        move |_| Dispatch {
+            library: library.dispatcher(),
+            editor: editor.dispatcher(),
+            notices: notices.dispatcher(),
+        }
+    });
+    let info = use_state(|| None::<Rc<AppInfo>>);
+    let search_ref = use_node_ref();
+
+    // What the app is (version, account, data folder): asked once.
+    {
+        let dispatch = Rc::clone(&dispatch);
+        let info = info.clone();
+        use_effect_with((), move |_| {
+            spawn_local(async move {
+                match ipc::call::<_, AppInfo>(commands::APP_INFO, &NoArgs {}).await {
+                    Ok(answer) => info.set(Some(Rc::new(answer))),
+                    Err(err) => dispatch.failed(err),
+                }
+            });
+        });
+    }
+
+    // The list: asked again whenever the query changes or a reload is due. Each request gets
+    // a number so a slow answer cannot overwrite a newer one.
+    {
+        let dispatch = Rc::clone(&dispatch);
+        let requests = use_mut_ref(|| 0_u64);
+        use_effect_with(
+            (library.query.clone(), library.revision),
+            move |(query, revision)| {
+                let request = {
+                    let mut requests = requests.borrow_mut();
+                    *requests += 1;
+                    *requests
+                };
+                let (query, revision) = (query.clone(), *revision);
+                spawn_local(async move {
+                    match ipc::call::<_, BookList>(commands::LIST_BOOKS, &ListBooks { query }).await
+                    {
+                        Ok(list) => dispatch.library.dispatch(LibraryAction::Loaded {
+                            request,
+                            revision,
+                            list,
+                        }),
+                        Err(err) => dispatch.failed(err),
+                    }
+                });
+            },
+        );
+    }
+
+    // Changes made outside this window's commands (sync, another window): reload.
+    {
+        let dispatch = Rc::clone(&dispatch);
+        use_effect_with((), move |_| {
+            let reload = Callback::from(move |()| dispatch.reload());
+            let subscription = match ipc::listen(events::BOOKS_CHANGED, reload) {
+                Ok(subscription) => Some(subscription),
+                Err(err) => {
+                    web_sys::console::warn_1(&err.message.as_str().into());
+                    None
+                }
+            };
+            // Unlistens when the app goes away.
+            move || {
+                let _unlisten = subscription;
+            }
+        });
+    }
+
+    // Window-wide shortcuts. The handle reads the live state, so the listener is set once.
+    {
+        let library = library.clone();
+        let editor = editor.clone();
+        let search_ref = search_ref.clone();
+        use_effect_with((), move |_| {
+            let document = web_sys::window().and_then(|window| window.document());
+            let listener = document.map(|document| {
+                EventListener::new(&document, "keydown", move |event| {
+                    on_shortcut(event, &library, &editor, &search_ref);
+                })
+            });
+            move || drop(listener)
+        });
+    }
+
+    let ready = if library.ready { "true" } else { "false" };
+    let adding = *editor == Editor::Adding;
+    html! {
+        <ContextProvider<Dispatch> context={(*dispatch).clone()}>
+        <ContextProvider<LibraryContext> context={library.clone()}>
+        <ContextProvider<EditorContext> context={editor.clone()}>
+        <ContextProvider<NoticesContext> context={notices.clone()}>
+            <div id="app" class="app" data-testid="app" data-ready={ready}>
+                <Header info={(*info).clone()} />
+                <div class="body">
+                    <Sidebar />
+                    <main class="content">
+                        <Toolbar search_ref={search_ref.clone()} />
+                        if adding {
+                            <AddForm />
+                        }
+                        <BookListView />
+                    </main>
+                </div>
+                <StatusBar info={(*info).clone()} />
+                <Toasts />
+            </div>
+        </ContextProvider<NoticesContext>>
+        </ContextProvider<EditorContext>>
+        </ContextProvider<LibraryContext>>
+        </ContextProvider<Dispatch>>
+    }
+}
+
+/// Handles a key press anywhere in the window.
+fn on_shortcut(
+    event: &Event,
+    library: &LibraryContext,
+    editor: &EditorContext,
+    search_ref: &NodeRef,
+) {
+    let Some(event) = event.dyn_ref::<KeyboardEvent>() else {
+        return;
+    };
+    if event.default_prevented() || event.is_composing() {
+        return;
+    }
+    let target = event.target().and_then(|t| t.dyn_into::<Element>().ok());
+    let typing = target.as_ref().is_some_and(|element| {
+        let editable = element
+            .dyn_ref::<HtmlElement>()
+            .is_some_and(HtmlElement::is_content_editable);
+        keys::takes_text(&element.tag_name(), editable)
+    });
+    let modified = event.ctrl_key() || event.meta_key() || event.alt_key();
+    match keys::shortcut(&event.key(), typing, modified) {
+        Some(Shortcut::NewBook) => {
+            event.prevent_default();
+            editor.dispatch(EditorAction::Add);
+        }
+        Some(Shortcut::FocusSearch) => {
+            event.prevent_default();
+            if let Some(input) = search_ref.cast::<HtmlInputElement>() {
+                let _ = input.focus();
+                input.select();
+            }
+        }
+        Some(Shortcut::Escape) => {
+            if **editor != Editor::Closed {
+                event.prevent_default();
+                editor.dispatch(EditorAction::Close);
+            } else if !library.query.search.is_empty() {
+                event.prevent_default();
+                library.dispatch(LibraryAction::Search(String::new()));
+            } else if let Some(element) = target.and_then(|t| t.dyn_into::<HtmlElement>().ok()) {
+                let _ = element.blur();
+            }
+        }
+        None => {}
+    }
+}

@@ -1,0 +1,34 @@
+//! Bookwish's user interface: a Yew app compiled to wasm and shown by the Tauri shell.
+//!
+//! Layers, from the outside in:
+//! - [`ipc`]: the only module that talks to Tauri (`invoke` and events). Everything else calls
+//!   typed commands and gets `Result<T, IpcError>`.
+//! - [`state`]: the app's state as pure reducers, one per area (`Library`: the visible list and
+//!   its query; `Editor`: which form is open; `Notices`: toasts). Reducers never call IPC, so
+//!   `cargo test` checks them natively.
+//! - [`actions`]: the commands the user triggers (change status, delete, undo): call IPC, then
+//!   dispatch what happened.
+//! - [`components`]: the views. They read state from context providers and keep only what the
+//!   user is typing in local state, so a keystroke re-renders one form, never the list.
+//!
+//! Invariants:
+//! - The core is the authority on validation: forms submit what was typed and show the core's
+//!   message next to the field it names; they never lose the user's input on an error.
+//! - The list holds `Rc<Book>`s behind one `Rc`: an action never deep-clones 10,000 books, and
+//!   rows compare by pointer so only changed rows re-render.
+//! - Only the rows in view (plus a margin) are in the DOM; see [`viewport`].
+//! - No inline `style` attributes (the app's CSP forbids them): dynamic sizes are set through
+//!   the CSS object model.
+
+pub mod actions;
+pub mod components;
+pub mod form;
+pub mod ipc;
+pub mod keys;
+pub mod state;
+pub mod viewport;
+
+/// Mounts the app on the page's `<body>`.
+pub fn start() {
+    yew::Renderer::<components::App>::new().render();
+}

@@ -1,0 +1,50 @@
+//! The app's state, one reducer per area, each published by a context provider.
+//!
+//! - [`Library`]: what the list shows (the query, the books, the counts) and whether the first
+//!   answer arrived.
+//! - [`Editor`]: which form is open: none, the add form, or the inline editor of one book.
+//! - [`Notices`]: the toasts (deleted with undo, errors).
+//!
+//! Reducers are pure functions of `(state, action)`; side effects live in `actions` and the
+//! components.
+
+mod editor;
+mod library;
+mod notices;
+
+use yew::functional::{UseReducerDispatcher, UseReducerHandle};
+
+pub use editor::{Editor, EditorAction};
+pub use library::{Books, Fresh, Library, LibraryAction};
+pub use notices::{Notice, NoticeKind, Notices, NoticesAction, MAX_NOTICES};
+
+/// The library context: the current [`Library`] and its dispatcher.
+pub type LibraryContext = UseReducerHandle<Library>;
+/// The editor context.
+pub type EditorContext = UseReducerHandle<Editor>;
+/// The notices context.
+pub type NoticesContext = UseReducerHandle<Notices>;
+
+/// The three dispatchers, published as a context that never changes value: components that
+/// only act (rows, toasts) take it without re-rendering when the state changes.
+#[derive(Clone, PartialEq)]
+pub struct Dispatch {
+    /// Changes the library.
+    pub library: UseReducerDispatcher<Library>,
+    /// Opens and closes forms.
+    pub editor: UseReducerDispatcher<Editor>,
+    /// Shows and hides toasts.
+    pub notices: UseReducerDispatcher<Notices>,
+}
+
+impl Dispatch {
+    /// Reports a failed command to the user.
+    pub fn failed(&self, err: bookwish_ipc::IpcError) {
+        self.notices.dispatch(NoticesAction::Failed(err));
+    }
+
+    /// Asks for the list again (after a command changed it).
+    pub fn reload(&self) {
+        self.library.dispatch(LibraryAction::Reload);
+    }
+}
