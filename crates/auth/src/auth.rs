@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use bookwish_ipc::Profile;
-use openidconnect::core::{CoreAuthenticationFlow, CoreIdTokenClaims, CoreRevocableToken};
+use openidconnect::core::{CoreAuthenticationFlow, CoreIdTokenClaims};
 use openidconnect::{
     AccessTokenHash, CsrfToken, Nonce, OAuth2TokenResponse, PkceCodeChallenge, RefreshToken, Scope,
     SubjectIdentifier,
@@ -137,8 +137,11 @@ impl Auth {
     /// Forgets the pending sign-in. Its link, if it still arrives, is rejected as cancelled,
     /// and an exchange already under way is discarded.
     pub fn cancel_sign_in(&self) {
-        self.attempts().cancel();
-        tracing::info!("sign-in cancelled");
+        let mut attempts = self.attempts();
+        if attempts.is_pending() {
+            tracing::info!("sign-in cancelled");
+        }
+        attempts.cancel();
     }
 
     /// Finishes a sign-in with the `bookwish://auth/callback?…` link the OS handed to the app:
@@ -449,6 +452,8 @@ impl Auth {
         }
     }
 
+    /// RFC 7009 revocation of the refresh token (which, at Clerk and oidc-provider, ends the
+    /// grant). Best effort: logged, never fails a sign-out.
     async fn revoke(&self, refresh: SecretString) {
         let provider = match self.provider().await {
             Ok(provider) => provider,
@@ -463,21 +468,20 @@ impl Auth {
             );
             return;
         };
-        let token = CoreRevocableToken::from(RefreshToken::new(refresh.expose().to_owned()));
-        let client = provider.client.clone().set_revocation_url(url);
-        let request = match client.revoke_token(token) {
-            Ok(request) => request,
-            Err(error) => {
-                tracing::warn!(%error, "cannot revoke the refresh token");
-                return;
+        let form = [
+            ("token", refresh.expose()),
+            ("token_type_hint", "refresh_token"),
+            ("client_id", self.clerk.client_id.as_str()),
+        ];
+        let request = self.http.0.post(url).form(&form).send();
+        match tokio::time::timeout(REVOKE_TIMEOUT, request).await {
+            Ok(Ok(response)) if response.status().is_success() => {
+                tracing::info!("refresh token revoked")
             }
-        };
-        match tokio::time::timeout(REVOKE_TIMEOUT, request.request_async(&self.http)).await {
-            Ok(Ok(())) => tracing::info!("refresh token revoked"),
-            Ok(Err(error)) => {
-                let error = provider::token_error("the revocation", error);
-                tracing::warn!(%error, "revoking the refresh token failed");
+            Ok(Ok(response)) => {
+                tracing::warn!(status = %response.status(), "the provider refused to revoke the refresh token")
             }
+            Ok(Err(error)) => tracing::warn!(%error, "revoking the refresh token failed"),
             Err(_) => tracing::warn!("revoking the refresh token timed out"),
         }
     }

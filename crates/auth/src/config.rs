@@ -12,8 +12,9 @@
 //!
 //! The file is `$BOOKWISH_CONFIG` if set, else the path the caller passes (the OS config dir's
 //! `bookwish.toml`). No file and no variables means local-only, which is not an error; a file
-//! that cannot be parsed, an unknown key, a bad URL or half a pair (an issuer without a client
-//! id) is a [`ConfigError`], so a typo never silently turns sync off.
+//! that cannot be parsed, an unknown key, a bad URL, plain `http` to another computer or half a
+//! pair (an issuer without a client id) is a [`ConfigError`], so a typo never silently turns
+//! sync off. A file named by `BOOKWISH_CONFIG` must exist.
 
 use std::path::{Path, PathBuf};
 
@@ -83,6 +84,14 @@ pub enum ConfigError {
         /// The URL parser's reason, when it failed to parse at all.
         #[source]
         source: Option<url::ParseError>,
+    },
+    /// A URL that tokens are sent to uses plain HTTP to another computer.
+    #[error("The configuration setting {key} must use https (plain http is allowed only for this computer): {value:?}")]
+    Insecure {
+        /// The file key.
+        key: &'static str,
+        /// What was given.
+        value: String,
     },
     /// One setting of a pair is given without the other.
     #[error("The configuration sets {present} but not {missing}: set both, or neither")]
@@ -215,6 +224,13 @@ fn http_url(key: &'static str, value: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(value).map_err(|error| invalid(Some(error)))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(invalid(None));
+    }
+    // Tokens and codes travel to these URLs: never in clear over the network.
+    if !crate::provider::is_https_or_loopback(&url) {
+        return Err(ConfigError::Insecure {
+            key,
+            value: value.to_owned(),
+        });
     }
     Ok(url)
 }
@@ -383,6 +399,26 @@ rest_url = "http://127.0.0.1:3000"
                 other => panic!("{text:?} must be an InvalidUrl error, got {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn plain_http_is_only_for_this_computer() {
+        let remote = "clerk_issuer = \"http://clerk.example.com\"\nclerk_client_id = \"x\"";
+        assert!(
+            matches!(
+                AppConfig::from_toml(remote),
+                Err(ConfigError::Insecure {
+                    key: "clerk_issuer",
+                    ..
+                })
+            ),
+            "a plain-http issuer on the network is refused"
+        );
+        let local = "supabase_url = \"http://localhost:54321\"\nsupabase_anon_key = \"k\"";
+        assert!(
+            AppConfig::from_toml(local).is_ok(),
+            "plain http to localhost is fine"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use openidconnect::core::{
 use openidconnect::{
     AdditionalProviderMetadata, ClientId, DiscoveryError, EndpointMaybeSet, EndpointNotSet,
     EndpointSet, ErrorResponseType, IssuerUrl, ProviderMetadata, RedirectUrl, RequestTokenError,
-    RevocationUrl, StandardErrorResponse,
+    StandardErrorResponse,
 };
 use serde::{Deserialize, Serialize};
 
@@ -59,7 +59,9 @@ pub(crate) type OidcClient = CoreClient<
 /// A discovered provider.
 pub(crate) struct Provider {
     pub(crate) client: OidcClient,
-    pub(crate) revocation: Option<RevocationUrl>,
+    /// RFC 7009 endpoint. Called by hand rather than through `openidconnect`, which refuses
+    /// plain-HTTP revocation URLs even on loopback (the local stack's provider).
+    pub(crate) revocation: Option<url::Url>,
     /// The issuer exactly as the provider spells it (compared with a callback's `iss`).
     pub(crate) issuer: String,
 }
@@ -86,9 +88,15 @@ impl Provider {
             .map_err(discovery_error)?;
         let revocation = match &metadata.additional_metadata().revocation_endpoint {
             Some(url) => Some(
-                RevocationUrl::new(url.clone())
-                    .map_err(|error| Error::protocol("discovery", error))?,
-            ),
+                url::Url::parse(url).map_err(|error| Error::protocol("discovery", error))?,
+            )
+            .filter(|url| {
+                let safe = is_https_or_loopback(url);
+                if !safe {
+                    tracing::warn!(%url, "ignoring a revocation endpoint that is neither HTTPS nor loopback");
+                }
+                safe
+            }),
             None => None,
         };
         let issuer = metadata.issuer().as_str().to_owned();
@@ -105,6 +113,21 @@ impl Provider {
             revocation,
             issuer,
         })
+    }
+}
+
+/// HTTPS, or plain HTTP to this computer (a development provider): never a token over plain
+/// HTTP to another host.
+pub(crate) fn is_https_or_loopback(url: &url::Url) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => match url.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(name)) => name == "localhost",
+            None => false,
+        },
+        _ => false,
     }
 }
 
@@ -153,6 +176,17 @@ mod tests {
             issuer: url::Url::parse(issuer).expect("test URL"),
             client_id: "id".into(),
         }
+    }
+
+    #[test]
+    fn tokens_go_only_over_https_or_to_loopback() {
+        let safe = |u: &str| is_https_or_loopback(&url::Url::parse(u).expect("test URL"));
+        assert!(safe("https://clerk.example.com/oauth/revoke"));
+        assert!(safe("http://127.0.0.1:4000/oauth/revoke"));
+        assert!(safe("http://[::1]:4000/oauth/revoke"));
+        assert!(safe("http://localhost:4000/oauth/revoke"));
+        assert!(!safe("http://clerk.example.com/oauth/revoke"));
+        assert!(!safe("http://10.0.0.1/oauth/revoke"));
     }
 
     #[test]
