@@ -192,6 +192,11 @@ begin
   else
     new.created_at := now();
   end if;
+  -- No verified user and no owner: refuse as unauthorised (not as a NOT NULL failure).
+  if new.user_id is null then
+    raise exception 'a book needs a signed-in owner (a verified token with a sub claim)'
+      using errcode = '42501';
+  end if;
   -- Refuse a forged owner before touching anyone's counter (RLS would refuse it after).
   if caller is not null and new.user_id is distinct from caller then
     raise exception 'new row violates row-level security policy for table "books"'
@@ -226,6 +231,10 @@ language plpgsql volatile
 set search_path = ''
 as $$
 begin
+  if new.id is null then
+    raise exception 'a profile needs a signed-in owner (a verified token with a sub claim)'
+      using errcode = '42501';
+  end if;
   if tg_op = 'UPDATE' then
     if new.id <> old.id then
       raise exception 'a profile''s id never changes' using errcode = '42501';

@@ -101,8 +101,8 @@ create function app.is_uuid_text(v jsonb) returns boolean
 language sql immutable
 set search_path = ''
 as $$
-  select jsonb_typeof(v) = 'string'
-     and (v #>> '{}') ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+  select coalesce(jsonb_typeof(v) = 'string'
+     and (v #>> '{}') ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$', false)
 $$;
 
 create function app.check_mutation(m jsonb, i integer, dev uuid) returns void
