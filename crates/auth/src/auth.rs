@@ -210,6 +210,12 @@ impl Auth {
 
         let _tokens = self.tokens.lock().await;
         if self.attempts().generation() != accepted.generation {
+            // Cancelled (or restarted) while the code was being exchanged: the tokens are not
+            // wanted; tell the provider so.
+            if let Some(refresh) = tokens.refresh_token() {
+                self.revoke(SecretString::new(refresh.secret().clone()))
+                    .await;
+            }
             return Err(Error::Cancelled);
         }
         // The refresh token goes to the keychain before the session exists: a session whose
@@ -599,6 +605,12 @@ mod tests {
     }
 
     fn assert_send<T: Send>(_: &T) {}
+    fn assert_shareable<T: Send + Sync + 'static>() {}
+
+    #[test]
+    fn auth_can_be_shared_between_commands() {
+        assert_shareable::<Auth>();
+    }
 
     #[tokio::test]
     async fn futures_are_send_for_the_shells_async_commands() -> anyhow::Result<()> {

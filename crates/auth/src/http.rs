@@ -24,11 +24,9 @@ pub fn client() -> reqwest::Client {
         .user_agent(concat!("bookwish/", env!("CARGO_PKG_VERSION")))
         .build()
         // Building fails only if the TLS backend cannot initialise, which rustls with bundled
-        // roots does not; fall back to defaults rather than fail the app.
-        .unwrap_or_else(|error| {
-            tracing::error!(%error, "building the HTTP client failed; using defaults");
-            reqwest::Client::new()
-        })
+        // roots does not (and `Client::new()` would panic the same way). A fallback client
+        // would follow redirects: better no client than that.
+        .expect("the rustls HTTP client needs no system setup")
 }
 
 /// Why an HTTP exchange with the provider failed before any answer arrived.

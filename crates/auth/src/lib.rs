@@ -34,6 +34,20 @@
 //! - One HTTP client for the app (reqwest 0.11, shared with `postgrest`), never following
 //!   redirects.
 
+//! # For the shell
+//!
+//! - At start: `AppConfig::load(<config dir>/bookwish.toml)`; with `clerk` absent the app is
+//!   local-only ([`Error::NotConfigured`] for sign-in commands). Build one [`Auth`] with
+//!   `Arc::new(Keychain::new())` and the app's data dir, keep it in the managed state, and call
+//!   [`Auth::restore`] off the main thread; emit the account once it answers.
+//! - Sign in: [`Auth::begin_sign_in`], open the URL with `$BROWSER` or the OS opener, show the
+//!   waiting state; every deep link (argv at cold start, single-instance, `on_open_url`) goes to
+//!   [`Auth::complete_sign_in`] as the raw string; then focus the window and emit the account.
+//!   Cancel calls [`Auth::cancel_sign_in`].
+//! - Errors cross IPC as `IpcError` (`From<Error>`): codes `auth`, `offline`, `config`.
+//! - Sync asks [`Auth::access_token`] before each request and [`Auth::refresh`] once after a
+//!   401; [`Error::SessionEnded`] means the account is signed out.
+
 mod attempt;
 mod auth;
 pub mod config;
