@@ -153,7 +153,11 @@ impl Auth {
         let result = self.complete(link).await;
         if let Err(error) = &result {
             // The link's query holds the code: log only where it pointed.
-            tracing::warn!(link = %attempt::redacted(link), %error, "sign-in link rejected");
+            let link = attempt::redacted(link);
+            match error.loggable_cause() {
+                Some(cause) => tracing::warn!(%link, %error, %cause, "sign-in failed"),
+                None => tracing::warn!(%link, %error, "sign-in failed"),
+            }
         }
         result
     }

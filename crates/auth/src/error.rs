@@ -120,6 +120,16 @@ impl Error {
         )
     }
 
+    /// The cause worth a log line, for the variants whose causes are known to hold no secret:
+    /// claim checks (issuers, audiences, times) and transport failures (URLs without queries).
+    /// Parse failures are left out: a JSON error can quote a token.
+    pub fn loggable_cause(&self) -> Option<&Cause> {
+        match self {
+            Error::TokenValidation(cause) | Error::Unreachable(cause) => Some(cause),
+            _ => None,
+        }
+    }
+
     pub(crate) fn unreachable(error: impl fmt::Display) -> Self {
         Error::Unreachable(Cause::new(error))
     }
