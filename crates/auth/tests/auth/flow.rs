@@ -14,7 +14,7 @@ async fn sign_in_refresh_restore_and_sign_out() -> Result<()> {
     let stack = support::stack().await?;
     let fixture = Fixture::on_stack().await?;
     let auth = fixture.auth()?;
-    let (_logging, logs) = support::capture_logs();
+    let logs = support::logs();
     let mut secrets: Vec<String> = Vec::new();
 
     // Sign in: the authorize URL the shell would open, the browser, the deep link back.
@@ -220,7 +220,7 @@ async fn sign_in_refresh_restore_and_sign_out() -> Result<()> {
     assert!(
         reuse.is_err(),
         "the provider no longer accepts the revoked refresh token; log:\n{}",
-        logs.text()
+        auth_lines(logs)
     );
     assert_eq!(
         fixture.auth()?.restore().await?,
@@ -228,16 +228,25 @@ async fn sign_in_refresh_restore_and_sign_out() -> Result<()> {
         "nothing to restore after sign-out"
     );
 
-    // Nothing secret was logged: no token, code, state or callback query.
+    // Nothing secret was logged (by any test of this binary so far): no token, code, state or
+    // callback query.
     secrets.extend([first_refresh, second_refresh, before_sign_out]);
     secrets.extend([token, refreshed].iter().map(|t| t.expose().to_owned()));
     secrets.push(first);
     let log = logs.text();
-    assert!(log.contains("signed in"), "the capture works: {log}");
+    assert!(
+        log.contains("bookwish_auth::auth: signed in"),
+        "the capture works"
+    );
     for secret in secrets.iter().filter(|s| s.len() >= 8) {
+        let leaks: Vec<&str> = log
+            .lines()
+            .filter(|line| line.contains(secret.as_str()))
+            .collect();
         assert!(
-            !log.contains(secret.as_str()),
-            "a secret reached the log:\n{log}"
+            leaks.is_empty(),
+            "a secret reached the log:\n{}",
+            leaks.join("\n")
         );
     }
 
@@ -342,4 +351,13 @@ fn report_sign_in_time(elapsed: Duration) -> Result<()> {
     std::fs::write(support::test_output()?.join("sign-in-time.md"), &text)?;
     eprintln!("sign-in, begin_sign_in to profile: {millis:.0} ms");
     Ok(())
+}
+
+/// This crate's log lines (without the HTTP stack's), for failure messages.
+fn auth_lines(logs: &support::Logs) -> String {
+    logs.text()
+        .lines()
+        .filter(|line| line.contains("bookwish_auth"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

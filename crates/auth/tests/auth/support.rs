@@ -71,6 +71,7 @@ impl Fixture {
     }
 
     fn with_config(config: AppConfig) -> Result<Fixture> {
+        logs();
         Ok(Fixture {
             config,
             keychain: Arc::new(keychain()),
@@ -220,16 +221,23 @@ pub fn variant(error: &bookwish_auth::Error) -> String {
         .collect()
 }
 
-/// Everything the crate logs while the returned guard lives (on this thread: the tests run on
-/// tokio's current-thread runtime).
-pub fn capture_logs() -> (tracing::subscriber::DefaultGuard, Logs) {
-    let logs = Logs::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(logs.clone())
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .finish();
-    (tracing::subscriber::set_default(subscriber), logs)
+static LOGS: std::sync::OnceLock<Logs> = std::sync::OnceLock::new();
+
+/// Everything logged by this test binary, all tests together: one global subscriber, since a
+/// per-thread one misses events whose callsites other test threads registered first.
+pub fn logs() -> &'static Logs {
+    LOGS.get_or_init(|| {
+        let logs = Logs::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(logs.clone())
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .finish();
+        if tracing::subscriber::set_global_default(subscriber).is_err() {
+            eprintln!("another global subscriber is set; log checks see nothing");
+        }
+        logs
+    })
 }
 
 /// Captured log text.
