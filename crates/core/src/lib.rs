@@ -39,6 +39,10 @@
 //!   every write of title or author, by the store alone.
 //! - Migrations are append-only; connection PRAGMAs (WAL, foreign keys, busy timeout,
 //!   synchronous) are set on every open, outside migrations.
+//! - Edits never wait for a disk flush: with WAL and `synchronous=NORMAL` a commit only appends
+//!   to the log, and flushing the log into the file (a checkpoint) is left to
+//!   [`Store::checkpoint`], which the shell calls when the app is idle. SQLite checkpoints by
+//!   itself only past 10,000 log pages, as a safety net.
 
 pub mod error;
 pub mod hlc;

@@ -1,4 +1,5 @@
-//! `sync_meta`: small facts about this database — the device id and the clock's last stamp.
+//! `sync_meta`: small facts about this database — the device id, the clock's last stamp, the
+//! time of the last idle checkpoint.
 
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use uuid::Uuid;
@@ -9,6 +10,7 @@ use crate::outbox::parse_column;
 
 const DEVICE_ID: &str = "device_id";
 const HLC: &str = "hlc";
+const CHECKPOINTED_AT: &str = "checkpointed_at";
 
 /// This database's device id, made (UUIDv7) on the first open and never changed after.
 pub(crate) fn device_id(conn: &Connection) -> Result<Uuid> {
@@ -48,4 +50,14 @@ pub(crate) fn tick(tx: &Transaction<'_>, device: Uuid, wall_ms: u64) -> Result<S
     )?
     .execute((HLC, stamp.to_string()))?;
     Ok(stamp)
+}
+
+/// Notes the time of the last idle checkpoint (ms since the Unix epoch).
+pub(crate) fn record_checkpoint(conn: &Connection, wall_ms: u64) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO sync_meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute((CHECKPOINTED_AT, wall_ms.to_string()))?;
+    Ok(())
 }
