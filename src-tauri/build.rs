@@ -10,6 +10,9 @@ const COMMANDS: &[&str] = &[
     "set_status",
     "delete_book",
     "restore_book",
+    "sign_in",
+    "cancel_sign_in",
+    "sign_out",
 ];
 
 fn main() {

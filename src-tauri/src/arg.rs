@@ -43,7 +43,9 @@ mod tests {
     #[test]
     fn a_well_formed_argument_passes_through() -> Result<(), serde_json::Error> {
         let arg: Arg<BookDraft> = serde_json::from_str(r#"{"title":"Dune"}"#)?;
-        let draft = arg.checked("draft").expect("a valid draft must be accepted");
+        let draft = arg
+            .checked("draft")
+            .expect("a valid draft must be accepted");
         assert_eq!(draft.title, "Dune", "the argument's value must be kept");
         Ok(())
     }
@@ -51,24 +53,40 @@ mod tests {
     #[test]
     fn a_malformed_argument_becomes_invalid_argument() -> Result<(), serde_json::Error> {
         let arg: Arg<BookId> = serde_json::from_str(r#""not-a-uuid""#)?;
-        let error = arg.checked("id").expect_err("a malformed id must be refused");
-        assert_eq!(error.code, ErrorCode::InvalidArgument, "malformed input is invalid_argument");
-        assert!(error.message.contains("`id`"), "the message names the argument: {error}");
+        let error = arg
+            .checked("id")
+            .expect_err("a malformed id must be refused");
+        assert_eq!(
+            error.code,
+            ErrorCode::InvalidArgument,
+            "malformed input is invalid_argument"
+        );
+        assert!(
+            error.message.contains("`id`"),
+            "the message names the argument: {error}"
+        );
         Ok(())
     }
 
     #[test]
     fn a_missing_argument_is_reported_not_panicked() -> Result<(), serde_json::Error> {
         let arg: Arg<BookDraft> = serde_json::from_str("null")?;
-        let error = arg.checked("draft").expect_err("a missing draft must be refused");
-        assert!(error.message.contains("missing"), "the message says it is missing: {error}");
+        let error = arg
+            .checked("draft")
+            .expect_err("a missing draft must be refused");
+        assert!(
+            error.message.contains("missing"),
+            "the message says it is missing: {error}"
+        );
         Ok(())
     }
 
     #[test]
     fn an_unknown_status_keeps_its_readable_message() -> Result<(), serde_json::Error> {
         let arg: Arg<BookDraft> = serde_json::from_str(r#"{"title":"Dune","status":"Lost"}"#)?;
-        let error = arg.checked("draft").expect_err("an unknown status must be refused");
+        let error = arg
+            .checked("draft")
+            .expect_err("an unknown status must be refused");
         assert!(
             error.message.contains("use Wishlist, Reading or Finished"),
             "the user must learn the valid statuses: {error}"

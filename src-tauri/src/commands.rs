@@ -1,8 +1,11 @@
 //! The IPC commands: each one checks its arguments and adapts one call on the core store.
 
-use bookwish_ipc::{AppInfo, Book, BookDraft, BookId, BookList, IpcError, ListQuery, Status};
-use tauri::State;
+use bookwish_ipc::{
+    Account, AppInfo, Book, BookDraft, BookId, BookList, IpcError, ListQuery, Status,
+};
+use tauri::{AppHandle, State};
 
+use crate::account;
 use crate::arg::Arg;
 use crate::state::AppState;
 
@@ -32,7 +35,9 @@ pub async fn update_book(
     draft: Arg<BookDraft>,
 ) -> Reply<Book> {
     let (id, draft) = (id.checked("id")?, draft.checked("draft")?);
-    state.with_store(move |store| store.update(id, &draft)).await
+    state
+        .with_store(move |store| store.update(id, &draft))
+        .await
 }
 
 #[tauri::command]
@@ -42,7 +47,9 @@ pub async fn set_status(
     status: Arg<Status>,
 ) -> Reply<Book> {
     let (id, status) = (id.checked("id")?, status.checked("status")?);
-    state.with_store(move |store| store.set_status(id, status)).await
+    state
+        .with_store(move |store| store.set_status(id, status))
+        .await
 }
 
 #[tauri::command]
@@ -55,4 +62,19 @@ pub async fn delete_book(state: State<'_, AppState>, id: Arg<BookId>) -> Reply<B
 pub async fn restore_book(state: State<'_, AppState>, id: Arg<BookId>) -> Reply<Book> {
     let id = id.checked("id")?;
     state.with_store(move |store| store.restore(id)).await
+}
+
+#[tauri::command]
+pub async fn sign_in(state: State<'_, AppState>) -> Reply<()> {
+    account::sign_in(&state).await
+}
+
+#[tauri::command]
+pub fn cancel_sign_in(state: State<'_, AppState>) -> Reply<()> {
+    state.auth().map(|auth| auth.cancel_sign_in())
+}
+
+#[tauri::command]
+pub async fn sign_out(app: AppHandle, state: State<'_, AppState>) -> Reply<Account> {
+    account::sign_out(&app, &state).await
 }

@@ -2,7 +2,9 @@
 //! knows the rules of a reading list; that is `bookwish_core`. The shell resolves where files
 //! live, opens the store, wires logging and deep links, and adapts IPC calls to the core.
 
+mod account;
 mod arg;
+mod browser;
 mod commands;
 mod paths;
 mod state;
@@ -10,7 +12,7 @@ mod state;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use bookwish_core::Store;
+use bookwish_auth::AppConfig;
 use tauri::{AppHandle, Manager};
 use tauri_plugin_deep_link::DeepLinkExt;
 use tracing_subscriber::layer::SubscriberExt as _;
@@ -28,7 +30,7 @@ pub fn run() -> anyhow::Result<()> {
         // Must be the first plugin: a second launch (e.g. the OS handing over a
         // bookwish:// link) exits early and forwards its arguments to this process.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            focus_main_window(app);
+            account::focus_main_window(app);
         }))
         .plugin(tauri_plugin_deep_link::init())
         .setup(|app| {
@@ -43,6 +45,9 @@ pub fn run() -> anyhow::Result<()> {
             commands::set_status,
             commands::delete_book,
             commands::restore_book,
+            commands::sign_in,
+            commands::cancel_sign_in,
+            commands::sign_out,
         ])
         .run(tauri::generate_context!())
         .context("the Bookwish window could not run")
@@ -61,26 +66,42 @@ fn setup(app: &AppHandle) -> anyhow::Result<()> {
 
     let version = app.package_info().version.to_string();
     tracing::info!(%version, data_dir = %paths.data_dir.display(), "Bookwish starting");
-    let store = Store::open(&paths.local_database())
-        .with_context(|| format!("cannot open {}", paths.local_database().display()))?;
-    app.manage(AppState::new(store, paths, version));
+    let config_file = app
+        .path()
+        .app_config_dir()
+        .context("no config directory")?
+        .join("bookwish.toml");
+    let config = AppConfig::load(&config_file).unwrap_or_else(|error| {
+        tracing::error!(%error, "ignoring the configuration; running local-only");
+        AppConfig::default()
+    });
+    let state = AppState::open(paths, &config, version).context("cannot open the books")?;
+    app.manage(state);
+    tauri::async_runtime::spawn(account::restore(app.clone()));
 
     // Deep links arrive on a cold start as an argument and later through single-instance.
     // Only the scheme, host and path are logged: the query carries codes and state.
     if let Ok(Some(urls)) = app.deep_link().get_current() {
-        urls.iter().for_each(log_deep_link);
+        urls.into_iter().for_each(|url| open_link(app, url));
     }
-    app.deep_link().on_open_url(|event| event.urls().iter().for_each(log_deep_link));
+    let handle = app.clone();
+    app.deep_link().on_open_url(move |event| {
+        event
+            .urls()
+            .into_iter()
+            .for_each(|url| open_link(&handle, url))
+    });
     Ok(())
 }
 
-fn log_deep_link(url: &tauri::Url) {
+fn open_link(app: &AppHandle, url: tauri::Url) {
     tracing::info!(
         scheme = url.scheme(),
         host = url.host_str().unwrap_or(""),
         path = url.path(),
         "deep link received"
     );
+    tauri::async_runtime::spawn(account::complete(app.clone(), url));
 }
 
 fn init_logging(paths: &Paths) -> anyhow::Result<tracing_appender::non_blocking::WorkerGuard> {
@@ -106,12 +127,4 @@ fn init_logging(paths: &Paths) -> anyhow::Result<tracing_appender::non_blocking:
         )
         .try_init();
     Ok(guard)
-}
-
-fn focus_main_window(app: &AppHandle) {
-    if let Some(window) = app.get_webview_window("main") {
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
-    }
 }

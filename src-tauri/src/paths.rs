@@ -21,7 +21,11 @@ pub struct Paths {
 
 impl Paths {
     /// Resolves the directories from the override (if set and not empty) or the OS defaults.
-    pub fn resolve(override_dir: Option<&Path>, os_data_dir: PathBuf, os_log_dir: PathBuf) -> Paths {
+    pub fn resolve(
+        override_dir: Option<&Path>,
+        os_data_dir: PathBuf,
+        os_log_dir: PathBuf,
+    ) -> Paths {
         match override_dir.filter(|dir| !dir.as_os_str().is_empty()) {
             Some(dir) => Paths {
                 data_dir: dir.to_path_buf(),
@@ -46,9 +50,21 @@ mod tests {
 
     #[test]
     fn the_override_moves_data_and_logs() {
-        let paths = Paths::resolve(Some(Path::new("/tmp/bw")), "/os/data".into(), "/os/log".into());
-        assert_eq!(paths.data_dir, Path::new("/tmp/bw"), "the override must hold the data");
-        assert_eq!(paths.log_dir, Path::new("/tmp/bw/logs"), "logs follow the override");
+        let paths = Paths::resolve(
+            Some(Path::new("/tmp/bw")),
+            "/os/data".into(),
+            "/os/log".into(),
+        );
+        assert_eq!(
+            paths.data_dir,
+            Path::new("/tmp/bw"),
+            "the override must hold the data"
+        );
+        assert_eq!(
+            paths.log_dir,
+            Path::new("/tmp/bw/logs"),
+            "logs follow the override"
+        );
         assert_eq!(paths.local_database(), Path::new("/tmp/bw/local.sqlite3"));
     }
 
@@ -56,8 +72,16 @@ mod tests {
     fn without_override_the_os_directories_are_used() {
         for empty in [None, Some(Path::new(""))] {
             let paths = Paths::resolve(empty, "/os/data".into(), "/os/log".into());
-            assert_eq!(paths.data_dir, Path::new("/os/data"), "no override: OS data dir");
-            assert_eq!(paths.log_dir, Path::new("/os/log"), "no override: OS log dir");
+            assert_eq!(
+                paths.data_dir,
+                Path::new("/os/data"),
+                "no override: OS data dir"
+            );
+            assert_eq!(
+                paths.log_dir,
+                Path::new("/os/log"),
+                "no override: OS log dir"
+            );
         }
     }
 }

@@ -250,6 +250,20 @@ impl Auth {
         Ok(profile)
     }
 
+    /// The account last signed in on this computer, as remembered on disk (no token, no
+    /// network): lets the app open that account's database and show its name at once, while
+    /// [`Auth::restore`] confirms the session in the background.
+    pub fn remembered(&self) -> Result<Option<Profile>> {
+        Ok(Record::load(&self.state_dir)?.map(|record| {
+            Names {
+                name: Some(record.name.clone()).filter(|n| !n.is_empty()),
+                email: Some(record.email.clone()).filter(|e| !e.is_empty()),
+                ..Names::default()
+            }
+            .profile(&record.user_id)
+        }))
+    }
+
     /// Restores the session of the account last signed in on this computer, from its refresh
     /// token in the keychain: `None` when nobody is signed in (or the provider ended the
     /// session). Offline, the account stays signed in with the profile remembered from last

@@ -23,6 +23,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 /// The id of a book: a UUIDv7 made on the client, so offline creation needs no server.
 pub type BookId = uuid::Uuid;
 
+mod sync_status;
+pub use sync_status::{SyncPhase, SyncStatus, SYNC_STATUS_EVENT};
+
 /// Limits the core enforces and the server's CHECK constraints repeat. The UI uses them for
 /// `maxlength` so the user hits them while typing rather than on save.
 pub mod limits {
@@ -372,12 +375,25 @@ pub mod commands {
     pub const DELETE_BOOK: &str = "delete_book";
     /// `{ id: BookId }` → [`crate::Book`] (undo of a delete).
     pub const RESTORE_BOOK: &str = "restore_book";
+    /// `()` → `()`: opens the sign-in page in the user's browser; the result arrives later
+    /// as [`crate::events::AUTH_CHANGED`] or [`crate::events::AUTH_FAILED`].
+    pub const SIGN_IN: &str = "sign_in";
+    /// `()` → `()`: abandons the pending sign-in.
+    pub const CANCEL_SIGN_IN: &str = "cancel_sign_in";
+    /// `()` → [`crate::Account`]: signs out; the account's books stay on disk.
+    pub const SIGN_OUT: &str = "sign_out";
 }
 
 /// Events the shell emits to the UI.
 pub mod events {
     /// Payload `()`: the list changed outside the UI's own commands (e.g. by sync); reload.
     pub const BOOKS_CHANGED: &str = "books-changed";
+    /// Payload [`crate::Account`]: signed in, signed out, or the session ended; the list
+    /// now shows that account's books.
+    pub const AUTH_CHANGED: &str = "auth-changed";
+    /// Payload [`crate::IpcError`]: a sign-in attempt failed (cancelled, expired, state
+    /// mismatch, provider error, offline); the account is unchanged.
+    pub const AUTH_FAILED: &str = "auth-failed";
 }
 
 /// Argument objects of the commands, serialised by the UI and deserialised by the shell.

@@ -1,0 +1,89 @@
+//! Sign-in orchestration: which account is active, and the events the UI hears about it.
+//! The OIDC work itself is `bookwish_auth`; this module only opens the browser, routes deep
+//! links, switches the open database and emits `auth-changed` / `auth-failed`.
+
+use bookwish_ipc::{events, Account, ErrorCode, IpcError};
+use tauri::{AppHandle, Emitter, Manager, Url};
+
+use crate::browser;
+use crate::state::AppState;
+
+/// Starts a sign-in: the authorize page opens in the user's browser, and the answer comes
+/// back later as a deep link.
+pub async fn sign_in(state: &AppState) -> Result<(), IpcError> {
+    let url = state.auth()?.begin_sign_in().await?;
+    browser::open(url.as_str()).map_err(|error| {
+        tracing::warn!(%error, "no browser for sign-in");
+        IpcError::new(
+            ErrorCode::Internal,
+            "Bookwish couldn't open your web browser for sign-in. Set a default browser (or $BROWSER) and try again.",
+        )
+    })
+}
+
+/// Completes a sign-in from a `bookwish://auth/callback?…` link (the query is never logged).
+pub async fn complete(app: AppHandle, link: Url) {
+    let state = app.state::<AppState>();
+    let outcome = async {
+        let profile = state.auth()?.complete_sign_in(link.as_str()).await?;
+        state.switch_account(Some(profile)).await
+    }
+    .await;
+    focus_main_window(&app);
+    match outcome {
+        Ok(account) => announce(&app, &account),
+        Err(error) => {
+            tracing::warn!(code = ?error.code, "sign-in link refused");
+            emit(&app, events::AUTH_FAILED, &error);
+        }
+    }
+}
+
+/// Signs out and switches back to the local-only list; the account's books stay on disk.
+pub async fn sign_out(app: &AppHandle, state: &AppState) -> Result<Account, IpcError> {
+    state.auth()?.sign_out().await?;
+    let account = state.switch_account(None).await?;
+    emit(app, events::BOOKS_CHANGED, &());
+    Ok(account)
+}
+
+/// Confirms the remembered session at launch (refreshing its tokens when online). If the
+/// provider ended it meanwhile, the app switches to the local-only list and says so.
+pub async fn restore(app: AppHandle) {
+    let state = app.state::<AppState>();
+    let Ok(auth) = state.auth() else {
+        return;
+    };
+    match auth.restore().await {
+        Ok(profile) => {
+            let signed_in_before = matches!(state.info().account, Account::SignedIn { .. });
+            if profile.is_none() && signed_in_before {
+                match state.switch_account(None).await {
+                    Ok(account) => announce(&app, &account),
+                    Err(error) => tracing::error!(%error, "could not reopen the local list"),
+                }
+            }
+        }
+        Err(error) => tracing::warn!(%error, "could not restore the session"),
+    }
+}
+
+fn announce(app: &AppHandle, account: &Account) {
+    emit(app, events::AUTH_CHANGED, account);
+    emit(app, events::BOOKS_CHANGED, &());
+}
+
+fn emit<T: serde::Serialize + Clone>(app: &AppHandle, event: &str, payload: &T) {
+    if let Err(error) = app.emit(event, payload.clone()) {
+        tracing::error!(%error, event, "could not notify the window");
+    }
+}
+
+/// Brings the window to the front (after a deep link, or a second launch).
+pub fn focus_main_window(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
