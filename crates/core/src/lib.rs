@@ -55,3 +55,4 @@ mod validate;
 pub use error::{Error, Result};
 pub use outbox::{OutboxEntry, Patch};
 pub use store::Store;
+pub use validate::fold;

@@ -14,16 +14,24 @@ const CHECKPOINTED_AT: &str = "checkpointed_at";
 
 /// This database's device id, made (UUIDv7) on the first open and never changed after.
 pub(crate) fn device_id(conn: &Connection) -> Result<Uuid> {
-    // Insert-if-absent then read: two first opens racing still agree on one id.
+    let read = |conn: &Connection| -> Result<Option<Uuid>> {
+        Ok(conn
+            .query_row(
+                "SELECT value FROM sync_meta WHERE key = ?1",
+                [DEVICE_ID],
+                |row| parse_column(row, 0, Uuid::try_parse),
+            )
+            .optional()?)
+    };
+    if let Some(id) = read(conn)? {
+        return Ok(id);
+    }
+    // Insert-if-absent then read again: two first opens racing still agree on one id.
     conn.execute(
         "INSERT INTO sync_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
         (DEVICE_ID, Uuid::now_v7().to_string()),
     )?;
-    let id = conn.query_row(
-        "SELECT value FROM sync_meta WHERE key = ?1",
-        [DEVICE_ID],
-        |row| parse_column(row, 0, Uuid::try_parse),
-    )?;
+    let id = read(conn)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
     Ok(id)
 }
 

@@ -77,20 +77,15 @@ impl Store {
     /// The live books matching `query` in its order, with per-status counts of all live books.
     pub fn list(&self, query: &ListQuery) -> Result<BookList> {
         let search = validate::search(&query.search)?;
-        let mut sql = format!("SELECT {BOOK_COLUMNS} FROM books WHERE deleted = 0");
-        let mut args: Vec<(&str, &dyn ToSql)> = Vec::with_capacity(2);
         let status = query.status.map(Status::as_str);
+        let mut args: Vec<(&str, &dyn ToSql)> = Vec::with_capacity(2);
         if let Some(status) = &status {
-            sql.push_str(" AND status = :status");
             args.push((":status", status));
         }
         if let Some(search) = &search {
-            sql.push_str(
-                " AND (instr(title_fold, :search) > 0 OR instr(author_fold, :search) > 0)",
-            );
             args.push((":search", search));
         }
-        sql.push_str(order_by(query.sort));
+        let sql = list_sql(status.is_some(), search.is_some(), query.sort);
 
         // One snapshot for rows and counts, even while another connection writes.
         let tx = self.conn.unchecked_transaction()?;
@@ -398,6 +393,21 @@ fn book_from_row(row: &Row<'_>) -> rusqlite::Result<Book> {
         created_at: row.get(8)?,
         updated_at: row.get(9)?,
     })
+}
+
+/// The list query; its parameters are `:status` and `:search` when filtered and searched.
+fn list_sql(by_status: bool, by_search: bool, sort: Sort) -> String {
+    let mut sql = format!("SELECT {BOOK_COLUMNS} FROM books WHERE deleted = 0");
+    if by_status {
+        sql.push_str(" AND status = :status");
+    }
+    if by_search {
+        // instr() on pre-folded text: a literal substring test, so %, _ and \ in the search
+        // need no escaping (LIKE would treat them as patterns, and fold ASCII only).
+        sql.push_str(" AND (instr(title_fold, :search) > 0 OR instr(author_fold, :search) > 0)");
+    }
+    sql.push_str(order_by(sort));
+    sql
 }
 
 /// The ORDER BY of each sort. Each matches an index of the schema column for column, so the
@@ -1033,10 +1043,7 @@ mod tests {
     fn unfiltered_lists_read_an_index_instead_of_sorting() -> Result<()> {
         let store = Store::open_in_memory()?;
         for sort in Sort::ALL {
-            let sql = format!(
-                "EXPLAIN QUERY PLAN SELECT {BOOK_COLUMNS} FROM books WHERE deleted = 0{}",
-                order_by(sort)
-            );
+            let sql = format!("EXPLAIN QUERY PLAN {}", list_sql(false, false, sort));
             let mut statement = store.conn.prepare(&sql)?;
             let plan = statement
                 .query_map([], |row| row.get::<_, String>(3))?
@@ -1094,6 +1101,12 @@ mod tests {
             "the outbox holds the latest stamp"
         );
         Ok(())
+    }
+
+    #[test]
+    fn a_store_can_move_to_another_thread() {
+        fn assert_send<T: Send>() {}
+        assert_send::<Store>();
     }
 
     #[test]

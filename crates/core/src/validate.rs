@@ -67,7 +67,8 @@ pub(crate) fn search(text: &str) -> Result<Option<String>> {
 
 /// Case folding for search and sorting. SQLite's `lower()` and `NOCASE` fold ASCII only, so
 /// folding happens here and the result is stored beside the text (`title_fold`, `author_fold`).
-pub(crate) fn fold(text: &str) -> String {
+/// Anything that writes `books` outside the store (the sync engine) must fold with this.
+pub fn fold(text: &str) -> String {
     text.to_lowercase()
 }
 
