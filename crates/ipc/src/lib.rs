@@ -26,6 +26,9 @@ pub type BookId = uuid::Uuid;
 mod sync_status;
 pub use sync_status::{SyncPhase, SyncStatus, SYNC_STATUS_EVENT};
 
+mod sync_status;
+pub use sync_status::{SyncPhase, SyncStatus, SYNC_STATUS_EVENT};
+
 /// Limits the core enforces and the server's CHECK constraints repeat. The UI uses them for
 /// `maxlength` so the user hits them while typing rather than on save.
 pub mod limits {
