@@ -1,0 +1,505 @@
+//! [`SyncEngine`]: push then pull, one sync at a time, publishing [`SyncStatus`]; and its run
+//! loop, woken by [`Trigger`]s, with exponential backoff and full jitter between failures.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bookwish_ipc::{SyncPhase, SyncStatus};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use uuid::Uuid;
+
+use crate::error::Result;
+use crate::local::{now_ms, Conflict, LocalDb, Rejection};
+use crate::remote::{Remote, RemoteConfig, TokenSource};
+
+/// How the engine syncs and when it retries.
+#[derive(Clone, Debug)]
+pub struct SyncConfig {
+    /// The server.
+    pub remote: RemoteConfig,
+    /// Mutations per `sync_push` call (the server takes at most 1000).
+    pub push_batch: usize,
+    /// Rows per `sync_pull` page (the server caps it at 1000).
+    pub pull_page: u32,
+    /// Quiet time after a local edit before syncing, so a burst of edits is one push.
+    pub debounce: Duration,
+    /// Sync this often even without a trigger (another device's changes).
+    pub periodic: Duration,
+    /// First retry delay after a transient failure; doubles per failure (full jitter).
+    pub backoff_base: Duration,
+    /// Longest retry delay.
+    pub backoff_max: Duration,
+}
+
+impl SyncConfig {
+    /// The defaults for the server at `rest_url` with publishable key `anon_key`.
+    pub fn new(rest_url: impl Into<String>, anon_key: impl Into<String>) -> Self {
+        SyncConfig {
+            remote: RemoteConfig {
+                rest_url: rest_url.into(),
+                anon_key: anon_key.into(),
+            },
+            push_batch: 500,
+            pull_page: 1000,
+            debounce: Duration::from_millis(300),
+            periodic: Duration::from_secs(180),
+            backoff_base: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(300),
+        }
+    }
+}
+
+/// What one sync did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Mutations the server applied (conflicts included).
+    pub pushed: usize,
+    /// Mutations answered "duplicate" (a retried batch).
+    pub duplicates: usize,
+    /// Mutations refused (kept in `rejections`).
+    pub rejected: usize,
+    /// Field conflicts recorded (kept in `conflicts`).
+    pub conflicts: usize,
+    /// Rows pulled and applied.
+    pub pulled: usize,
+    /// The cursor after the pull.
+    pub cursor: i64,
+}
+
+/// Why the engine should sync now. The shell sends these through [`SyncHandle`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    /// The user signed in (the engine was just made for the account).
+    SignedIn,
+    /// A local edit was committed: sync after [`SyncConfig::debounce`] of quiet.
+    LocalEdit,
+    /// The OS reports the network is back: sync now, whatever the backoff.
+    NetworkUp,
+    /// The window gained focus: sync unless a retry is scheduled.
+    Focus,
+    /// The user pressed "Sync now".
+    SyncNow,
+    /// Stop the run loop.
+    Shutdown,
+}
+
+/// The engine: a local database, the server, and the status it publishes.
+pub struct SyncEngine<T> {
+    inner: Arc<Inner<T>>,
+}
+
+impl<T> Clone for SyncEngine<T> {
+    fn clone(&self) -> Self {
+        SyncEngine {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+struct Inner<T> {
+    db: Arc<Mutex<LocalDb>>,
+    remote: Remote<T>,
+    config: SyncConfig,
+    device_id: Uuid,
+    status: watch::Sender<SyncStatus>,
+    /// One sync at a time (the run loop and direct calls share it).
+    running: tokio::sync::Mutex<()>,
+}
+
+impl<T: TokenSource> SyncEngine<T> {
+    /// An engine for the database at `db_path` (the file the app's `Store` uses), reaching the
+    /// server through `http` (the app's one client) with tokens from `tokens`.
+    pub fn open(
+        db_path: &Path,
+        config: SyncConfig,
+        http: reqwest::Client,
+        tokens: T,
+    ) -> Result<Self> {
+        let db = LocalDb::open(db_path)?;
+        let device_id = db.device_id();
+        let status = SyncStatus {
+            pending: db.pending()?,
+            last_success: db.last_success()?,
+            ..SyncStatus::default()
+        };
+        let remote = Remote::new(config.remote.clone(), http, tokens);
+        Ok(SyncEngine {
+            inner: Arc::new(Inner {
+                db: Arc::new(Mutex::new(db)),
+                remote,
+                config,
+                device_id,
+                status: watch::channel(status).0,
+                running: tokio::sync::Mutex::new(()),
+            }),
+        })
+    }
+
+    /// This database's device id.
+    pub fn device_id(&self) -> Uuid {
+        self.inner.device_id
+    }
+
+    /// The status, updated on every change.
+    pub fn status(&self) -> watch::Receiver<SyncStatus> {
+        self.inner.status.subscribe()
+    }
+
+    /// The token source.
+    pub fn tokens(&self) -> &T {
+        self.inner.remote.tokens()
+    }
+
+    /// Conflicts kept for the user.
+    pub async fn conflicts(&self) -> Result<Vec<Conflict>> {
+        self.db(|db| db.conflicts()).await
+    }
+
+    /// Changes the server refused.
+    pub async fn rejections(&self) -> Result<Vec<Rejection>> {
+        self.db(|db| db.rejections()).await
+    }
+
+    /// Forgets conflict `id` (the user kept the current value or re-applied the other).
+    pub async fn dismiss_conflict(&self, id: i64) -> Result<()> {
+        self.db(move |db| db.dismiss_conflict(id)).await
+    }
+
+    /// Forgets rejection `id` (the user fixed or discarded the change).
+    pub async fn dismiss_rejection(&self, id: i64) -> Result<()> {
+        self.db(move |db| db.dismiss_rejection(id)).await
+    }
+
+    /// Re-reads the pending count after a local edit and publishes it.
+    pub async fn refresh_pending(&self) -> Result<u32> {
+        let pending = self.db(|db| db.pending()).await?;
+        self.inner.status.send_modify(|s| s.pending = pending);
+        Ok(pending)
+    }
+
+    /// Starts a full re-download on the next pull (the hook for the server's tombstone purge;
+    /// also called by the pull itself when the server reports a purge past the cursor).
+    pub async fn begin_full_resync(&self) -> Result<()> {
+        self.db(|db| db.begin_full_resync()).await
+    }
+
+    /// One sync: push the whole outbox, then pull until the server has nothing newer. Status
+    /// is published as it goes; the error (if any) is returned as well.
+    pub async fn sync_once(&self) -> Result<SyncReport> {
+        let _one_at_a_time = self.inner.running.lock().await;
+        let pending = self.db(|db| db.pending()).await?;
+        self.inner.status.send_modify(|s| {
+            s.phase = SyncPhase::Syncing {
+                done: 0,
+                total: u64::from(pending),
+            };
+            s.pending = pending;
+        });
+        let mut report = SyncReport::default();
+        let outcome = match self.push_all(&mut report).await {
+            Ok(()) => self.pull_all(&mut report).await,
+            Err(e) => Err(e),
+        };
+        let pending = self.db(|db| db.pending()).await.unwrap_or(pending);
+        match &outcome {
+            Ok(()) => {
+                let at = now_ms();
+                self.db(move |db| db.record_success(at)).await?;
+                self.inner.status.send_modify(|s| {
+                    s.phase = SyncPhase::Synced { at };
+                    s.pending = pending;
+                    s.last_success = Some(at);
+                });
+                tracing::debug!(?report, "sync finished");
+            }
+            Err(error) => {
+                let message = error.user_message();
+                tracing::info!(%error, "sync failed");
+                self.inner.status.send_modify(|s| {
+                    s.phase = if error.is_offline() {
+                        SyncPhase::Offline
+                    } else {
+                        SyncPhase::Error {
+                            reason: message.clone(),
+                        }
+                    };
+                    s.pending = pending;
+                    s.last_error = Some(message);
+                });
+            }
+        }
+        outcome.map(|()| report)
+    }
+
+    async fn push_all(&self, report: &mut SyncReport) -> Result<()> {
+        let limit = self.inner.config.push_batch.clamp(1, 1000);
+        loop {
+            let batch = self.db(move |db| db.take_batch(limit)).await?;
+            if batch.is_empty() {
+                return Ok(());
+            }
+            let results = self.inner.remote.push(self.inner.device_id, &batch).await?;
+            let outcome = self.db(move |db| db.record_push(&batch, &results)).await?;
+            report.pushed += outcome.applied;
+            report.duplicates += outcome.duplicates;
+            report.conflicts += outcome.conflicts;
+            report.rejected += outcome.rejected.len();
+            if !outcome.rejected.is_empty() {
+                // Show the server's copy again; the refused values wait in `rejections`.
+                let rows = self.inner.remote.fetch_books(&outcome.rejected).await?;
+                self.db(move |db| db.apply_fetched(&rows)).await?;
+            }
+            let done = (report.pushed + report.rejected) as u64;
+            self.progress(done, None);
+            if outcome.applied + outcome.rejected.len() == 0 {
+                tracing::warn!("a push acknowledged nothing; stopping this round");
+                return Ok(());
+            }
+        }
+    }
+
+    async fn pull_all(&self, report: &mut SyncReport) -> Result<()> {
+        let size = self.inner.config.pull_page.clamp(1, 1000);
+        let pushed = (report.pushed + report.rejected) as u64;
+        let mut cursor = self.db(|db| db.cursor()).await?;
+        let mut page = self.inner.remote.pull(cursor, size).await?;
+        let total = pushed + u64::try_from(page.server_version - cursor).unwrap_or(0);
+        loop {
+            if let Some(purged) = page.purged_through {
+                let resyncing = self.db(|db| db.resync_in_progress()).await?;
+                if cursor > 0 && cursor < purged && !resyncing {
+                    tracing::info!(
+                        cursor,
+                        purged,
+                        "cursor older than the purge: full re-download"
+                    );
+                    self.begin_full_resync().await?;
+                    cursor = 0;
+                    page = self.inner.remote.pull(cursor, size).await?;
+                    continue;
+                }
+            }
+            let more = page.has_more;
+            cursor = page.next_cursor;
+            let db = Arc::clone(&self.inner.db);
+            let apply = tokio::task::spawn_blocking(move || -> Result<usize> {
+                lock(&db).apply_page(&page)
+            });
+            // While this page is written, the next one is already on its way.
+            if more {
+                let (applied, next) = tokio::join!(apply, self.inner.remote.pull(cursor, size));
+                report.pulled += applied??;
+                page = next?;
+            } else {
+                report.pulled += apply.await??;
+                report.cursor = cursor;
+                self.progress(pushed + report.pulled as u64, Some(total));
+                return Ok(());
+            }
+            self.progress(pushed + report.pulled as u64, Some(total));
+        }
+    }
+
+    fn progress(&self, done: u64, total: Option<u64>) {
+        self.inner.status.send_modify(|s| {
+            let total = match (&s.phase, total) {
+                (_, Some(total)) => total,
+                (SyncPhase::Syncing { total, .. }, None) => *total,
+                _ => done,
+            };
+            s.phase = SyncPhase::Syncing {
+                done,
+                total: total.max(done),
+            };
+        });
+    }
+
+    async fn db<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut LocalDb) -> Result<R> + Send + 'static,
+    ) -> Result<R> {
+        let db = Arc::clone(&self.inner.db);
+        tokio::task::spawn_blocking(move || f(&mut lock(&db))).await?
+    }
+
+    /// Starts the run loop on the current tokio runtime. It syncs at once, then on every
+    /// trigger, periodically, and after failures with backoff, until [`Trigger::Shutdown`] or
+    /// every [`SyncHandle`] is dropped.
+    pub fn spawn(self) -> (SyncHandle, JoinHandle<()>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let handle = SyncHandle {
+            triggers: tx,
+            status: self.status(),
+        };
+        let task = tokio::spawn(run(self, rx));
+        (handle, task)
+    }
+}
+
+/// A poisoned lock only means a panic elsewhere; the connection itself is still usable.
+fn lock(db: &Mutex<LocalDb>) -> std::sync::MutexGuard<'_, LocalDb> {
+    db.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// How the shell talks to a running engine: triggers in, status out. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct SyncHandle {
+    triggers: mpsc::UnboundedSender<Trigger>,
+    status: watch::Receiver<SyncStatus>,
+}
+
+impl SyncHandle {
+    /// Asks the run loop to sync for `trigger`'s reason. Returns false once the loop has ended.
+    pub fn trigger(&self, trigger: Trigger) -> bool {
+        self.triggers.send(trigger).is_ok()
+    }
+
+    /// A local edit was committed (debounced).
+    pub fn local_edit(&self) -> bool {
+        self.trigger(Trigger::LocalEdit)
+    }
+
+    /// "Sync now".
+    pub fn sync_now(&self) -> bool {
+        self.trigger(Trigger::SyncNow)
+    }
+
+    /// The status, to read (`borrow()`) or await changes of (`changed()`).
+    pub fn status(&self) -> watch::Receiver<SyncStatus> {
+        self.status.clone()
+    }
+
+    /// Stops the run loop after the sync in progress, if any.
+    pub fn shutdown(&self) {
+        let _ = self.triggers.send(Trigger::Shutdown);
+    }
+}
+
+/// Full jitter: a uniformly random wait in [0, min(max, base * 2^attempt)].
+pub fn backoff(base: Duration, max: Duration, attempt: u32) -> Duration {
+    let ceiling = base
+        .saturating_mul(1u32.checked_shl(attempt.min(31)).unwrap_or(u32::MAX))
+        .min(max);
+    let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
+    Duration::from_millis(fastrand::u64(0..=millis))
+}
+
+async fn run<T: TokenSource>(
+    engine: SyncEngine<T>,
+    mut triggers: mpsc::UnboundedReceiver<Trigger>,
+) {
+    let config = engine.inner.config.clone();
+    let mut due = true;
+    let mut debounce: Option<Instant> = None;
+    let mut retry: Option<Instant> = None;
+    let mut attempt = 0u32;
+    let mut periodic = Instant::now() + config.periodic;
+    loop {
+        if !due {
+            let wake = [debounce, retry, Some(periodic)]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap_or(periodic);
+            tokio::select! {
+                trigger = triggers.recv() => match trigger {
+                    None | Some(Trigger::Shutdown) => return,
+                    Some(Trigger::LocalEdit) => {
+                        // Debounced, and never earlier than a retry the server asked for.
+                        let at = Instant::now() + config.debounce;
+                        debounce = Some(retry.map_or(at, |r| r.max(at)));
+                        if let Err(error) = engine.refresh_pending().await {
+                            tracing::warn!(%error, "could not count pending changes");
+                        }
+                    }
+                    Some(Trigger::Focus) => {
+                        if retry.is_none() {
+                            due = true;
+                        }
+                    }
+                    Some(Trigger::SignedIn | Trigger::NetworkUp | Trigger::SyncNow) => due = true,
+                },
+                () = tokio::time::sleep_until(wake) => {
+                    let now = Instant::now();
+                    for slot in [&mut debounce, &mut retry] {
+                        if slot.is_some_and(|at| at <= now) {
+                            *slot = None;
+                            due = true;
+                        }
+                    }
+                    if periodic <= now {
+                        due = true;
+                    }
+                }
+            }
+            continue;
+        }
+        due = false;
+        debounce = None;
+        retry = None;
+        let result = engine.sync_once().await;
+        periodic = Instant::now() + config.periodic;
+        match result {
+            Ok(_) => attempt = 0,
+            Err(error) if error.is_retryable() => {
+                attempt = attempt.saturating_add(1);
+                let wait = error
+                    .retry_after()
+                    .unwrap_or_else(|| backoff(config.backoff_base, config.backoff_max, attempt));
+                tracing::debug!(?wait, attempt, "sync will retry");
+                retry = Some(Instant::now() + wait);
+            }
+            Err(error) => {
+                // Signed out, refused: retrying the same request will not help; wait for a
+                // trigger (sign-in, "sync now") or the periodic sync.
+                tracing::warn!(%error, "sync stopped until the next trigger");
+                attempt = 0;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_stays_within_the_doubling_ceiling() {
+        let base = Duration::from_millis(100);
+        let max = Duration::from_secs(5);
+        for attempt in 0..40 {
+            let ceiling = base
+                .saturating_mul(1u32.checked_shl(attempt.min(31)).unwrap_or(u32::MAX))
+                .min(max);
+            for _ in 0..50 {
+                let wait = backoff(base, max, attempt);
+                assert!(
+                    wait <= ceiling,
+                    "full jitter never waits past min(max, base*2^attempt): {wait:?} > {ceiling:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        assert_eq!(
+            crate::remote::parse_retry_after("7"),
+            Some(Duration::from_secs(7)),
+            "Retry-After in seconds"
+        );
+        assert_eq!(
+            crate::remote::parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO),
+            "a date in the past means retry now"
+        );
+        assert_eq!(
+            crate::remote::parse_retry_after("soon"),
+            None,
+            "junk is ignored"
+        );
+    }
+}
