@@ -162,7 +162,7 @@ async fn refused_changes_are_recorded_and_the_queue_moves_on() {
     // RLS: another account already owns this id.
     let taken = a.store.add(&draft("Someone else's id")).unwrap();
     // The other account is leased too, so no other test counts its rows meanwhile.
-    let other_lease = lease().await;
+    let other_lease = crate::support::lease().await;
     let other = other_lease.user;
     stack
         .psql(&format!(
