@@ -1,4 +1,8 @@
 //! The sync engine against the real local stack: PostgreSQL + PostgREST + the OpenID provider.
+#![allow(
+    clippy::unwrap_used,
+    reason = "tests and their support: a panic with its location is the failure report"
+)]
 
 mod faults;
 mod merge;
