@@ -18,7 +18,7 @@ use std::rc::Rc;
 
 use bookwish_ipc::args::ListBooks;
 use bookwish_ipc::{commands, events, AppInfo, BookList};
-use gloo_events::EventListener;
+use gloo_events::{EventListener, EventListenerOptions};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Element, HtmlElement, HtmlInputElement, KeyboardEvent};
@@ -155,9 +155,13 @@ fn Shell() -> Html {
         use_effect_with((), move |_| {
             let document = web_sys::window().and_then(|window| window.document());
             let listener = document.map(|document| {
-                EventListener::new(&document, "keydown", move |event| {
-                    on_shortcut(event, &library, &editor, &search_ref);
-                })
+                // Not passive: `n` and `/` must not also type into the field they focus.
+                EventListener::new_with_options(
+                    &document,
+                    "keydown",
+                    EventListenerOptions::enable_prevent_default(),
+                    move |event| on_shortcut(event, &library, &editor, &search_ref),
+                )
             });
             move || drop(listener)
         });
