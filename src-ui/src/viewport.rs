@@ -13,6 +13,10 @@ pub const ROW_HEIGHT: u32 = 64;
 /// Rows rendered beyond each edge of the view, so fast scrolling shows no blank.
 pub const OVERSCAN: usize = 8;
 
+/// The rendered window starts and ends on multiples of this many rows, so most scroll events
+/// leave it unchanged and cost no render at all.
+pub const CHUNK: usize = 4;
+
 /// The one row taller than [`ROW_HEIGHT`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TallRow {
@@ -110,14 +114,17 @@ impl Layout {
         index.min(self.rows - 1)
     }
 
-    /// The rows to render for a view of `height` pixels scrolled to `scroll_top`.
+    /// The rows to render for a view of `height` pixels scrolled to `scroll_top`: those in
+    /// view, at least `overscan` more on each side, widened to multiples of [`CHUNK`].
     pub fn window(&self, scroll_top: u32, height: u32, overscan: usize) -> Range<usize> {
         if self.rows == 0 {
             return 0..0;
         }
         let first = self.index_at(scroll_top);
         let last = self.index_at(scroll_top.saturating_add(height));
-        first.saturating_sub(overscan)..(last + 1 + overscan).min(self.rows)
+        let start = first.saturating_sub(overscan) / CHUNK * CHUNK;
+        let end = (last + 1 + overscan).div_ceil(CHUNK) * CHUNK;
+        start..end.min(self.rows)
     }
 
     /// The rendered list for `window`: rows, the tall row wherever it is, and gaps for the rest.
@@ -189,8 +196,8 @@ mod tests {
         let window = layout.window(64 * 5_000, 640, OVERSCAN);
         assert_eq!(
             window,
-            4_992..5_019,
-            "ten rows in view plus the margin on each side"
+            4_992..5_020,
+            "eleven rows in view plus the margin on each side, rounded out to chunks"
         );
         let segments = layout.segments(window.clone());
         assert_eq!(
@@ -198,7 +205,7 @@ mod tests {
             vec![
                 Segment::Gap(64 * 4_992),
                 Segment::Rows(window),
-                Segment::Gap(64 * (10_000 - 5_019)),
+                Segment::Gap(64 * (10_000 - 5_020)),
             ],
             "gaps stand in for the rows not rendered"
         );
@@ -212,10 +219,10 @@ mod tests {
     #[test]
     fn the_window_is_clamped_at_both_ends() {
         let layout = Layout::new(20, None, 0);
-        assert_eq!(layout.window(0, 640, OVERSCAN), 0..19, "top of the list");
+        assert_eq!(layout.window(0, 640, OVERSCAN), 0..20, "top of the list");
         assert_eq!(
             layout.window(64 * 100, 640, OVERSCAN),
-            11..20,
+            8..20,
             "scrolled past the end"
         );
         assert_eq!(
@@ -227,6 +234,29 @@ mod tests {
             Layout::new(0, None, 0).segments(0..0),
             vec![],
             "an empty list has no gaps"
+        );
+    }
+
+    #[test]
+    fn scrolling_changes_the_window_only_now_and_then() {
+        let layout = Layout::new(10_000, None, 0);
+        let rows_scrolled = 400;
+        let mut windows = Vec::new();
+        for px in 0..64 * rows_scrolled {
+            let window = layout.window(64 * 100 + px, 640, OVERSCAN);
+            let first = layout.index_at(64 * 100 + px);
+            assert!(
+                window.start + OVERSCAN <= first,
+                "the margin above the view is always rendered"
+            );
+            if windows.last() != Some(&window) {
+                windows.push(window);
+            }
+        }
+        assert!(
+            windows.len() <= 2 * (rows_scrolled as usize / CHUNK) + 1,
+            "the rendered rows change at most twice per chunk, not on every row: {}",
+            windows.len()
         );
     }
 
@@ -262,7 +292,7 @@ mod tests {
         let segments = below.segments(below.window(0, 640, OVERSCAN));
         assert_eq!(
             segments[1],
-            Segment::Gap(64 * (900 - 19)),
+            Segment::Gap(64 * (900 - 20)),
             "gap down to the tall row"
         );
         assert_eq!(

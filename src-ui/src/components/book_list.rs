@@ -42,7 +42,11 @@ pub fn BookList() -> Html {
     let library = use_context::<LibraryContext>();
     let editor = use_context::<EditorContext>();
     let container = use_node_ref();
-    let scroll_top = use_state_eq(|| 0_u32);
+    // The scroll position changes on every scroll event; the list re-renders only when the
+    // rows to render differ from those rendered (`shown`), which is every few rows.
+    let scroll_top = use_mut_ref(|| 0_u32);
+    let shown = use_mut_ref(|| 0..0_usize);
+    let rerender = use_force_update();
     let view_height = use_state_eq(|| 800_u32);
     let editor_height = use_state_eq(|| EDITOR_HEIGHT_GUESS);
     let watch = use_mut_ref(|| None::<Watch>);
@@ -118,7 +122,7 @@ pub fn BookList() -> Html {
             if let Some(element) = container.cast::<Element>() {
                 element.set_scroll_top(0);
             }
-            scroll_top.set(0);
+            *scroll_top.borrow_mut() = 0;
         });
     }
 
@@ -164,17 +168,35 @@ pub fn BookList() -> Html {
 
     let onscroll = {
         let scroll_top = scroll_top.clone();
+        let shown = shown.clone();
+        let view_height = *view_height;
         Callback::from(move |event: Event| {
             let element = event.target_unchecked_into::<Element>();
-            scroll_top.set(px(f64::from(element.scroll_top())));
+            let top = px(f64::from(element.scroll_top()));
+            *scroll_top.borrow_mut() = top;
+            if layout.window(top, view_height, OVERSCAN) != *shown.borrow() {
+                rerender.force_update();
+            }
         })
     };
 
-    let window = layout.window(*scroll_top, *view_height, OVERSCAN);
+    let window = layout.window(*scroll_top.borrow(), *view_height, OVERSCAN);
+    shown.borrow_mut().clone_from(&window);
     let rows = books.as_slice();
     let segments = layout.segments(window);
     let last = segments.len().saturating_sub(1);
     let mut items = Vec::with_capacity(64);
+    if !library.ready {
+        // Placeholders until the first answer; keyed like the rows they give way to.
+        for n in 0..6_u32 {
+            items.push(html! {
+                <div key={format!("skeleton-{n}")} class="row row-skeleton" aria-hidden="true">
+                    <span class="skeleton skeleton-title"></span>
+                    <span class="skeleton skeleton-author"></span>
+                </div>
+            });
+        }
+    }
     for (n, segment) in segments.into_iter().enumerate() {
         match segment {
             Segment::Gap(height) => {
@@ -203,16 +225,6 @@ pub fn BookList() -> Html {
         <div ref={container} class="list-scroll" data-testid="book-list" role="list"
             aria-label="Books" aria-busy={(!library.ready).then_some("true")} {onscroll}>
             { items }
-            if !library.ready {
-                <div class="list-loading" aria-hidden="true">
-                    for i in 0..6_u32 {
-                        <div key={i} class="row row-skeleton">
-                            <span class="skeleton skeleton-title"></span>
-                            <span class="skeleton skeleton-author"></span>
-                        </div>
-                    }
-                </div>
-            }
         </div>
     }
 }
