@@ -180,8 +180,6 @@ pub fn Toolbar(props: &ToolbarProps) -> Html {
                             title="Clear search (Esc)" onclick={onclear}>
                             { icons::close() }
                         </button>
-                    } else {
-                        <kbd class="search-kbd" aria-hidden="true">{ "/" }</kbd>
                     }
                 </div>
                 <label class="sort">
