@@ -4,6 +4,7 @@
 use std::rc::Rc;
 
 use bookwish_ipc::{Book, Status};
+use web_sys::HtmlElement;
 use yew::prelude::*;
 
 use super::edit_form::EditForm;
@@ -26,6 +27,21 @@ pub struct BookRowProps {
 #[component]
 pub fn BookRow(props: &BookRowProps) -> Html {
     let dispatch = use_context::<Dispatch>();
+    let edit_ref = use_node_ref();
+    // When the editor closes (Esc, Cancel, Save) focus would fall to the page: put it back on
+    // this row's Edit button so the keyboard user keeps their place.
+    {
+        let edit_ref = edit_ref.clone();
+        let was_editing = use_mut_ref(|| false);
+        use_effect_with(props.editing, move |&editing| {
+            let closed = std::mem::replace(&mut *was_editing.borrow_mut(), editing) && !editing;
+            if closed && focus_is_lost() {
+                if let Some(button) = edit_ref.cast::<HtmlElement>() {
+                    let _ = button.focus();
+                }
+            }
+        });
+    }
     let Some(dispatch) = dispatch else {
         return Html::default();
     };
@@ -95,7 +111,7 @@ pub fn BookRow(props: &BookRowProps) -> Html {
                 { status_button(Status::Finished) }
             </div>
             <div class="row-actions">
-                <button type="button" class="icon-btn" data-testid="edit"
+                <button ref={edit_ref} type="button" class="icon-btn" data-testid="edit"
                     aria-label={format!("Edit “{}”", book.title)} title="Edit" onclick={onedit}>
                     { icons::pencil() }
                 </button>
@@ -107,6 +123,14 @@ pub fn BookRow(props: &BookRowProps) -> Html {
             </div>
         </div>
     }
+}
+
+/// Whether nothing in particular has the focus (it fell back to the page).
+fn focus_is_lost() -> bool {
+    let active = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.active_element());
+    active.is_none_or(|element| element.tag_name().eq_ignore_ascii_case("body"))
 }
 
 /// The rating as five stars, or an empty slot that keeps the columns aligned.
