@@ -98,7 +98,44 @@ impl Driver {
             .await
             .context("WebDriver could not start the app")?;
         let app = App { client };
-        app.wait_for("[data-testid=app][data-ready=true]").await?;
+        if let Err(error) = app.wait_for("[data-testid=app][data-ready=true]").await {
+            // Leave evidence for the human reading the CI log.
+            let shot = app.screenshot("launch-failure").await;
+            let source = app.client.source().await.unwrap_or_default();
+            let probe = app
+                .client
+                .execute(
+                    "return JSON.stringify({ready: document.readyState, \
+                     bindings: typeof window.wasmBindings, tauri: typeof window.__TAURI_INTERNALS__, \
+                     global: typeof window.__TAURI__, wasm: typeof WebAssembly})",
+                    vec![],
+                )
+                .await
+                .map(|v| v.to_string())
+                .unwrap_or_else(|e| e.to_string());
+            let import = app
+                .client
+                .execute_async(
+                    "const done = arguments[0]; \
+                     const src = document.querySelector('link[rel=modulepreload]')?.href; \
+                     fetch(src).then(async (r) => { const b = await r.arrayBuffer(); \
+                       const h = await crypto.subtle.digest('SHA-384', b); \
+                       const sri = btoa(String.fromCharCode(...new Uint8Array(h))); \
+                       return 'fetch ' + r.status + ' ' + b.byteLength + ' sri ' + sri; }) \
+                     .then((f) => import(src).then((m) => m.default()).then(() => done(f + ' init ok'), (e) => done(f + ' init failed: ' + e)), (e) => done('fetch failed ' + e));",
+                    vec![],
+                )
+                .await
+                .map(|v| v.to_string())
+                .unwrap_or_else(|e| e.to_string());
+            let probe = format!("{probe} {import}");
+            let page = output_dir()?.join("launch-failure.html");
+            std::fs::write(&page, format!("<!-- {probe} -->\n{source}"))?;
+            return Err(error.context(format!(
+                "the list never became interactive; see {} and {shot:?}",
+                page.display()
+            )));
+        }
         Ok((app, started.elapsed()))
     }
 }
@@ -130,7 +167,10 @@ pub async fn wait_for_exit(binary: &Path) -> Result<()> {
     let deadline = Instant::now() + DEADLINE;
     while running(binary)? {
         if Instant::now() > deadline {
-            bail!("{} still runs {DEADLINE:?} after quitting", binary.display());
+            bail!(
+                "{} still runs {DEADLINE:?} after quitting",
+                binary.display()
+            );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -196,16 +236,43 @@ impl App {
     /// Replaces the text of the input matching `css`.
     pub async fn fill(&self, css: &str, text: &str) -> Result<()> {
         let input = self.wait_for(css).await?;
-        input.clear().await?;
-        if !text.is_empty() {
-            input.send_keys(text).await?;
-        }
+        // Erase with keystrokes, as a user would: WebDriver's "clear" fires no `input` event
+        // in WebKit, so the UI would never hear that the field emptied.
+        let old = input.prop("value").await?.unwrap_or_default();
+        let mut keys = String::from(char::from(fantoccini::key::Key::End));
+        keys.extend(std::iter::repeat_n(
+            char::from(fantoccini::key::Key::Backspace),
+            old.chars().count(),
+        ));
+        keys.push_str(text);
+        input.send_keys(&keys).await?;
         Ok(())
     }
 
-    /// Text of the element matching `css`.
+    /// Text content of the element matching `css`, trimmed.
     pub async fn text(&self, css: &str) -> Result<String> {
-        Ok(self.wait_for(css).await?.text().await?)
+        let element = self.wait_for(css).await?;
+        Ok(element
+            .prop("textContent")
+            .await?
+            .unwrap_or_default()
+            .trim()
+            .to_owned())
+    }
+
+    /// Waits until the element matching `css` shows some text, and returns it.
+    pub async fn wait_for_text(&self, css: &str) -> Result<String> {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let text = self.text(css).await.unwrap_or_default();
+            if !text.is_empty() {
+                return Ok(text);
+            }
+            if Instant::now() > deadline {
+                bail!("{css} showed no text within {DEADLINE:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Presses one key (a character or a `fantoccini::key::Key` as char) on the page.
@@ -277,16 +344,8 @@ impl App {
             rows.push(Row {
                 id: row.attr("data-id").await?.unwrap_or_default(),
                 status: row.attr("data-status").await?.unwrap_or_default(),
-                title: row
-                    .find(Locator::Css("[data-testid=book-title]"))
-                    .await?
-                    .text()
-                    .await?,
-                author: row
-                    .find(Locator::Css("[data-testid=book-author]"))
-                    .await?
-                    .text()
-                    .await?,
+                title: text_of(&row, "[data-testid=book-title]").await?,
+                author: text_of(&row, "[data-testid=book-author]").await?,
             });
         }
         Ok(rows)
@@ -294,25 +353,64 @@ impl App {
 
     /// Waits until the list shows exactly `count` rows.
     pub async fn wait_for_rows(&self, count: usize) -> Result<Vec<Row>> {
-        self.wait_until(&format!("the list shows {count} rows"), || async {
-            Ok(self.all("[data-testid=book-row]").await?.len() == count)
-        })
-        .await?;
-        self.rows().await
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            match self.rows().await {
+                Ok(rows) if rows.len() == count => return Ok(rows),
+                Ok(_) | Err(_) if Instant::now() < deadline => {}
+                Ok(rows) => bail!("the list shows {rows:?}, not {count} rows, after {DEADLINE:?}"),
+                Err(error) => return Err(error),
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the list shows exactly these titles, in this order.
+    pub async fn wait_for_titles(&self, titles: &[&str]) -> Result<Vec<Row>> {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            // A row can vanish between finding and reading it while the list re-renders:
+            // that is "not yet", not a failure.
+            let rows = self.rows().await.unwrap_or_default();
+            if rows
+                .iter()
+                .map(|r| r.title.as_str())
+                .eq(titles.iter().copied())
+            {
+                return Ok(rows);
+            }
+            if Instant::now() > deadline {
+                bail!("the list shows {rows:?}, not {titles:?}, after {DEADLINE:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// The row showing `title`.
     pub async fn row(&self, title: &str) -> Result<Element> {
         for row in self.all("[data-testid=book-row]").await? {
-            let shown = row
-                .find(Locator::Css("[data-testid=book-title]"))
-                .await?
-                .text()
-                .await?;
-            if shown == title {
+            if text_of(&row, "[data-testid=book-title]").await? == title {
                 return Ok(row);
             }
         }
-        bail!("no row shows the title {title:?}")
+        let shown = self.rows().await?;
+        let _ = self.screenshot("row-not-found").await;
+        let _ = std::fs::write(
+            output_dir()?.join("row-not-found.html"),
+            self.client.source().await?,
+        );
+        bail!("no row shows the title {title:?}; the rows are {shown:?}")
     }
+}
+
+/// The text content of the child of `parent` matching `css`. (WebKitWebDriver's "element
+/// text" answers "" for text inside `user-select: none` rows, so read the DOM instead.)
+async fn text_of(parent: &Element, css: &str) -> Result<String> {
+    let child = parent.find(Locator::Css(css)).await?;
+    Ok(child
+        .prop("textContent")
+        .await?
+        .unwrap_or_default()
+        .trim()
+        .to_owned())
 }

@@ -46,9 +46,15 @@ async fn main() -> Result<()> {
     eprintln!("| seed {books} books through Store::add | {} |", ms(seeded));
     eprintln!("| launch → interactive list, min | {} |", ms(launches[0]));
     eprintln!("| launch → interactive list, median | {} |", ms(median));
-    eprintln!("| launch → interactive list, max | {} |", ms(launches[launches.len() - 1]));
+    eprintln!(
+        "| launch → interactive list, max | {} |",
+        ms(launches[launches.len() - 1])
+    );
     eprintln!("| rows in the DOM (virtualised) | {rows} |");
-    eprintln!("| PSS of app + WebKit processes | {:.0} MB |", pss as f64 / 1024.0);
+    eprintln!(
+        "| PSS of app + WebKit processes | {:.0} MB |",
+        pss as f64 / 1024.0
+    );
     Ok(())
 }
 

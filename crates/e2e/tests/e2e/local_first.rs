@@ -1,7 +1,7 @@
 //! The local-only journey a newcomer takes: add, change status, search, delete and undo, a
 //! rejected entry, quit and relaunch.
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use bookwish_e2e::{Driver, Row};
 use fantoccini::key::Key;
 
@@ -27,20 +27,26 @@ async fn a_reading_list_survives_edits_mistakes_and_a_relaunch() -> Result<()> {
     app.press('n').await?;
     app.wait_for("[data-testid=add-form]").await?;
     app.fill("[data-testid=add-title]", "The Hobbit").await?;
-    app.fill("[data-testid=add-author]", "J. R. R. Tolkien").await?;
+    app.fill("[data-testid=add-author]", "J. R. R. Tolkien")
+        .await?;
     app.click("[data-testid=add-submit]").await?;
     app.wait_for_rows(1).await?;
 
     app.click("[data-testid=new-book]").await?;
     app.fill("[data-testid=add-title]", "Dune").await?;
-    app.fill("[data-testid=add-author]", "Frank Herbert").await?;
+    app.fill("[data-testid=add-author]", "Frank Herbert")
+        .await?;
     app.click("[data-testid=add-submit]").await?;
     let rows = app.wait_for_rows(2).await?;
     assert!(
         rows.iter().all(|row| row.status == "Wishlist"),
         "new books start on the wishlist: {rows:?}"
     );
-    assert_eq!(app.text("[data-testid=count-all]").await?, "2", "All counts both books");
+    assert_eq!(
+        app.text("[data-testid=count-all]").await?,
+        "2",
+        "All counts both books"
+    );
 
     // One click moves Dune to Reading.
     let dune = app.row("Dune").await?;
@@ -60,12 +66,14 @@ async fn a_reading_list_survives_edits_mistakes_and_a_relaunch() -> Result<()> {
 
     // Search narrows the list to the matching title; clearing it brings both back.
     app.press('/').await?;
-    app.fill("[data-testid=search]", "hobb").await?;
-    let found = app.wait_for_rows(1).await?;
-    assert_eq!(titles(&found), ["The Hobbit"], "search matches the title case-insensitively");
+    app.fill("[data-testid=search]", "HOBB").await?;
+    app.wait_for_titles(&["The Hobbit"])
+        .await
+        .context("search must match the title case-insensitively")?;
     app.fill("[data-testid=search]", "herbert").await?;
-    let found = app.wait_for_rows(1).await?;
-    assert_eq!(titles(&found), ["Dune"], "search matches the author too");
+    app.wait_for_titles(&["Dune"])
+        .await
+        .context("search must match the author too")?;
     app.fill("[data-testid=search]", "").await?;
     app.wait_for_rows(2).await?;
 
@@ -76,8 +84,9 @@ async fn a_reading_list_survives_edits_mistakes_and_a_relaunch() -> Result<()> {
         .await?
         .click()
         .await?;
-    let left = app.wait_for_rows(1).await?;
-    assert_eq!(titles(&left), ["Dune"], "a deleted book leaves the list");
+    app.wait_for_titles(&["Dune"])
+        .await
+        .context("a deleted book must leave the list")?;
     app.click("[data-testid=toast] [data-testid=undo]").await?;
     let back = app.wait_for_rows(2).await?;
     assert!(
@@ -89,20 +98,30 @@ async fn a_reading_list_survives_edits_mistakes_and_a_relaunch() -> Result<()> {
     app.click("[data-testid=new-book]").await?;
     app.fill("[data-testid=add-title]", "   ").await?;
     app.click("[data-testid=add-submit]").await?;
-    let error = app.text("[data-testid=form-error]").await?;
+    let error = app.wait_for_text("[data-testid=form-error]").await?;
     assert!(
         error.to_lowercase().contains("title"),
         "the error must tell the user what is wrong with the title, got {error:?}"
     );
-    assert_eq!(app.rows().await?.len(), 2, "a refused book must not be added");
+    assert_eq!(
+        app.rows().await?.len(),
+        2,
+        "a refused book must not be added"
+    );
     app.press(Key::Escape.into()).await?;
 
     // Malformed IPC calls get {code, message}, and the app keeps serving.
     let refused = app
-        .invoke("set_status", serde_json::json!({"id": "not-a-uuid", "status": "Reading"}))
+        .invoke(
+            "set_status",
+            serde_json::json!({"id": "not-a-uuid", "status": "Reading"}),
+        )
         .await?
         .expect_err("a malformed id must be refused");
-    assert_eq!(refused["code"], "invalid_argument", "malformed id → invalid_argument: {refused}");
+    assert_eq!(
+        refused["code"], "invalid_argument",
+        "malformed id → invalid_argument: {refused}"
+    );
     let refused = app
         .invoke(
             "set_status",
@@ -123,7 +142,10 @@ async fn a_reading_list_survives_edits_mistakes_and_a_relaunch() -> Result<()> {
         )
         .await?
         .expect_err("an unknown id must be refused");
-    assert_eq!(refused["code"], "not_found", "unknown id → not_found: {refused}");
+    assert_eq!(
+        refused["code"], "not_found",
+        "unknown id → not_found: {refused}"
+    );
 
     let before = app.wait_for_rows(2).await?;
     let shot = app.screenshot("local-first").await?;
@@ -134,7 +156,10 @@ async fn a_reading_list_survives_edits_mistakes_and_a_relaunch() -> Result<()> {
     let (app, relaunch) = driver.launch().await?;
     eprintln!("relaunch to interactive (2 books): {relaunch:?}");
     let after = app.wait_for_rows(2).await?;
-    assert_eq!(after, before, "after a relaunch the list must be exactly as it was left");
+    assert_eq!(
+        after, before,
+        "after a relaunch the list must be exactly as it was left"
+    );
     app.screenshot("local-first-relaunched").await?;
     app.quit().await?;
     Ok(())

@@ -1,0 +1,95 @@
+//! The "system browser" of the end-to-end tests. The app opens its sign-in page with
+//! `$BROWSER <url>`; this program plays the user: it loads the authorize URL with a cookie
+//! jar, logs in on the provider's form as `BOOKWISH_TEST_LOGIN` (`user:password`), follows
+//! redirects until the provider sends the browser to `bookwish://auth/callback?…`, and then
+//! hands that link to the OS the way a real browser would:
+//!
+//! - `BOOKWISH_TEST_DELIVER=app` (default): runs the app binary (`BOOKWISH_E2E_APP`) with the
+//!   link as its only argument — what Linux does for a registered scheme; single-instance
+//!   forwards it to the running app;
+//! - `BOOKWISH_TEST_DELIVER=gio`: `gio open <link>`, through the desktop's scheme handler.
+//!
+//! It never prints the link (it carries the authorization code).
+
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, ensure, Context as _, Result};
+use reqwest::Url;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<()> {
+    let authorize = std::env::args()
+        .nth(1)
+        .context("usage: test-browser <authorize url>")?;
+    let login =
+        std::env::var("BOOKWISH_TEST_LOGIN").context("BOOKWISH_TEST_LOGIN=user:password")?;
+    let (user, password) = login
+        .split_once(':')
+        .context("BOOKWISH_TEST_LOGIN must be user:password")?;
+    let link = log_in(&Url::parse(&authorize)?, user, password).await?;
+    let deliver = std::env::var("BOOKWISH_TEST_DELIVER").unwrap_or_else(|_| "app".to_owned());
+    let status = match deliver.as_str() {
+        "gio" => std::process::Command::new("gio")
+            .arg("open")
+            .arg(&link)
+            .status()?,
+        _ => {
+            let app = std::env::var_os("BOOKWISH_E2E_APP").context("BOOKWISH_E2E_APP")?;
+            std::process::Command::new(app).arg(&link).status()?
+        }
+    };
+    ensure!(
+        status.success(),
+        "delivering the deep link ({deliver}) failed: {status}"
+    );
+    eprintln!("test-browser: signed in as {user} and delivered the deep link via {deliver}");
+    Ok(())
+}
+
+async fn log_in(authorize: &Url, user: &str, password: &str) -> Result<String> {
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()?;
+    let response = http.get(authorize.clone()).send().await?;
+    let interaction = authorize.join(&location(&response)?)?;
+    ensure!(
+        interaction.path().starts_with("/interaction/"),
+        "the authorize URL must lead to the login form, not {}",
+        interaction.path()
+    );
+    let mut at = Url::parse(&format!(
+        "{}/login",
+        interaction.as_str().trim_end_matches('/')
+    ))?;
+    let mut response = http
+        .post(at.clone())
+        .form(&[("username", user), ("password", password)])
+        .send()
+        .await?;
+    for _ in 0..10 {
+        let next = location(&response)?;
+        if next.starts_with("bookwish:") {
+            return Ok(next);
+        }
+        at = at.join(&next)?;
+        response = http.get(at.clone()).send().await?;
+    }
+    bail!("the provider never redirected to the app's deep link")
+}
+
+fn location(response: &reqwest::Response) -> Result<String> {
+    ensure!(
+        response.status().is_redirection(),
+        "expected a redirect from {}, got {}",
+        response.url().path(),
+        response.status()
+    );
+    Ok(response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .ok_or_else(|| anyhow!("a redirect without Location"))?
+        .to_str()?
+        .to_owned())
+}
