@@ -26,9 +26,6 @@ pub type BookId = uuid::Uuid;
 mod sync_status;
 pub use sync_status::{SyncPhase, SyncStatus, SYNC_STATUS_EVENT};
 
-mod sync_status;
-pub use sync_status::{SyncPhase, SyncStatus, SYNC_STATUS_EVENT};
-
 /// Limits the core enforces and the server's CHECK constraints repeat. The UI uses them for
 /// `maxlength` so the user hits them while typing rather than on save.
 pub mod limits {
@@ -453,7 +450,11 @@ mod tests {
     fn status_round_trips_as_the_seed_names() -> Result<(), serde_json::Error> {
         for status in Status::ALL {
             let json = serde_json::to_string(&status)?;
-            assert_eq!(json, format!("\"{}\"", status.as_str()), "status serialises as its name");
+            assert_eq!(
+                json,
+                format!("\"{}\"", status.as_str()),
+                "status serialises as its name"
+            );
             let back: Status = serde_json::from_str(&json)?;
             assert_eq!(back, status, "status must round-trip through JSON");
         }
@@ -464,7 +465,8 @@ mod tests {
     fn unknown_status_gets_a_readable_message() {
         let err = serde_json::from_str::<Status>("\"Abandoned\"").expect_err("must reject");
         assert!(
-            err.to_string().contains("use Wishlist, Reading or Finished"),
+            err.to_string()
+                .contains("use Wishlist, Reading or Finished"),
             "the message must tell the user the valid statuses: {err}"
         );
     }
@@ -483,8 +485,15 @@ mod tests {
     #[test]
     fn draft_defaults_missing_fields() -> Result<(), serde_json::Error> {
         let draft: BookDraft = serde_json::from_str(r#"{"title":"Dune"}"#)?;
-        assert_eq!(draft.status, Status::Wishlist, "a draft without status is Wishlist");
-        assert!(draft.author.is_empty() && draft.rating.is_none(), "other fields default to empty");
+        assert_eq!(
+            draft.status,
+            Status::Wishlist,
+            "a draft without status is Wishlist"
+        );
+        assert!(
+            draft.author.is_empty() && draft.rating.is_none(),
+            "other fields default to empty"
+        );
         Ok(())
     }
 }
