@@ -26,6 +26,7 @@ pub mod form;
 pub mod ipc;
 pub mod keys;
 pub mod state;
+pub mod text;
 pub mod viewport;
 
 /// Mounts the app on the page's `<body>`.

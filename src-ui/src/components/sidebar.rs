@@ -5,6 +5,7 @@ use yew::prelude::*;
 
 use super::icons;
 use crate::state::{LibraryAction, LibraryContext};
+use crate::text::grouped;
 
 /// The filters: All, then one per status.
 #[component]
@@ -37,7 +38,7 @@ pub fn Sidebar() -> Html {
                     <span class="nav-icon">{ icon }</span>
                     <span class="nav-label">{ label }</span>
                     <span class="nav-count" data-testid={format!("count-{key}")}>
-                        { if ready { count.to_string() } else { String::new() } }
+                        { if ready { grouped(count as usize) } else { String::new() } }
                     </span>
                 </button>
             </li>

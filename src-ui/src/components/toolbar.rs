@@ -11,6 +11,7 @@ use yew::prelude::*;
 
 use super::icons;
 use crate::state::{EditorAction, EditorContext, LibraryAction, LibraryContext};
+use crate::text::{books, grouped};
 
 /// How long typing must pause before the list is searched.
 const SEARCH_DEBOUNCE_MS: u32 = 150;
@@ -158,7 +159,7 @@ pub fn Toolbar(props: &ToolbarProps) -> Html {
             .query
             .status
             .map_or(library.counts.total(), |s| library.counts.get(s));
-        format!("{shown} of {}", books(of as usize))
+        format!("{} of {}", grouped(shown), books(of as usize))
     };
 
     html! {
@@ -210,31 +211,5 @@ fn sort_value(sort: Sort) -> &'static str {
         Sort::RecentlyAdded => "recently_added",
         Sort::Title => "title",
         Sort::Author => "author",
-    }
-}
-
-/// "1 book", "2,345 books".
-pub fn books(n: usize) -> String {
-    let digits = n.to_string();
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{grouped} {}", if n == 1 { "book" } else { "books" })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::books;
-
-    #[test]
-    fn counts_read_naturally() {
-        assert_eq!(books(0), "0 books", "zero is plural");
-        assert_eq!(books(1), "1 book", "one is singular");
-        assert_eq!(books(10_000), "10,000 books", "thousands are grouped");
-        assert_eq!(books(1_234_567), "1,234,567 books", "millions are grouped");
     }
 }
