@@ -2,3 +2,4 @@
 //! `./x test` (see scripts/test.sh). Tests run one at a time (the app is single-instance).
 
 mod local_first;
+mod sign_in;

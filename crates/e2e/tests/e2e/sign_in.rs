@@ -1,0 +1,149 @@
+//! Signing in with the provider standing in for Clerk, the way a user does: click Sign in,
+//! the "system browser" (`$BROWSER`, here the test-browser program) logs alice in and hands
+//! the `bookwish://auth/callback` link to the OS, which starts the app binary with it; the
+//! running app receives it through single-instance. No token may ever reach the page or the
+//! log file.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result};
+use bookwish_e2e::{app_binary, output_dir, App, Driver};
+use bookwish_stack::{Stack, StackOptions, ALICE};
+
+/// Fails if anything shaped like a JWT, or the refresh token itself, shows up in the page,
+/// its storage, or the app's log files.
+async fn assert_no_tokens(app: &App, data_dir: &Path, refresh_token: Option<&str>) -> Result<()> {
+    let page = app
+        .client
+        .execute(
+            "return [document.documentElement.outerHTML, JSON.stringify(localStorage), \
+             JSON.stringify(sessionStorage)].join('\\n')",
+            vec![],
+        )
+        .await?
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let mut logs = String::new();
+    for entry in std::fs::read_dir(data_dir.join("logs"))? {
+        logs.push_str(&std::fs::read_to_string(entry?.path())?);
+    }
+    for (place, text) in [("the page or its storage", &page), ("the log file", &logs)] {
+        assert!(
+            !looks_like_jwt(text),
+            "no token may appear in {place}: found a JWT-shaped string"
+        );
+        if let Some(refresh) = refresh_token {
+            assert!(
+                !text.contains(refresh),
+                "the refresh token must never appear in {place}"
+            );
+        }
+        for secret_param in ["code=", "state=", "code_verifier"] {
+            assert!(
+                !text.contains(secret_param) || place != "the log file",
+                "deep-link query strings must never be logged ({secret_param})"
+            );
+        }
+    }
+    Ok(())
+}
+
+fn looks_like_jwt(text: &str) -> bool {
+    text.match_indices("eyJ").any(|(at, _)| {
+        let tail = &text[at..];
+        let token: String = tail
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            .collect();
+        token.matches('.').count() >= 2 && token.len() > 40
+    })
+}
+
+/// The refresh token the app saved in the Secret Service for `sub`, read with secret-tool.
+fn stored_refresh_token(sub: &str) -> Option<String> {
+    let output = std::process::Command::new("secret-tool")
+        .args(["lookup", "service", "app.bookwish.desktop", "username", sub])
+        .output()
+        .ok()?;
+    let token = String::from_utf8(output.stdout).ok()?.trim().to_owned();
+    (!token.is_empty()).then_some(token)
+}
+
+#[tokio::test]
+async fn alice_signs_in_through_her_browser_stays_signed_in_and_signs_out() -> Result<()> {
+    let stack = Stack::start(StackOptions::default()).await?;
+    let data = tempfile::tempdir()?;
+    let config = data.path().join("bookwish.toml");
+    std::fs::write(&config, stack.app_config_toml())?;
+    let app_path = app_binary()?;
+    let login = format!("{}:{}", ALICE.username, ALICE.password);
+    let driver = Driver::start(
+        data.path(),
+        &[
+            ("BOOKWISH_CONFIG", config.to_str().context("utf-8 path")?),
+            ("BROWSER", env!("CARGO_BIN_EXE_test-browser")),
+            ("BOOKWISH_TEST_LOGIN", &login),
+            ("BOOKWISH_E2E_APP", app_path.to_str().context("utf-8 path")?),
+        ],
+    )
+    .await?;
+
+    let (app, _) = driver.launch().await?;
+    let status = app.text("[data-testid=account-status]").await?;
+    assert!(
+        status.contains("Local only"),
+        "before sign-in the app is local-only: {status:?}"
+    );
+
+    let clicked = Instant::now();
+    app.click("[data-testid=sign-in]").await?;
+    let email = app.wait_for_text("[data-testid=account-email]").await?;
+    let took = clicked.elapsed();
+    assert_eq!(
+        email, ALICE.email,
+        "the header must show the signed-in user's email"
+    );
+    eprintln!("click → signed in: {took:?}");
+    std::fs::write(
+        output_dir()?.join("sign-in-time.md"),
+        format!(
+            "| click Sign in → header shows the account (built app, local IdP) | {} ms |\n",
+            took.as_millis()
+        ),
+    )?;
+    app.screenshot("signed-in").await?;
+    let refresh = stored_refresh_token(ALICE.sub);
+    assert!(
+        refresh.is_some(),
+        "the refresh token must be in the OS keychain after sign-in"
+    );
+    assert_no_tokens(&app, data.path(), refresh.as_deref()).await?;
+    app.quit().await?;
+
+    // Relaunch: the session is restored from the keychain.
+    let (app, _) = driver.launch().await?;
+    let email = app.wait_for_text("[data-testid=account-email]").await?;
+    assert_eq!(
+        email, ALICE.email,
+        "after a relaunch alice must still be signed in"
+    );
+
+    app.click("[data-testid=sign-out]").await?;
+    app.wait_until("the header says local-only again", || async {
+        Ok(app
+            .text("[data-testid=account-status]")
+            .await?
+            .contains("Local only"))
+    })
+    .await?;
+    assert!(
+        stored_refresh_token(ALICE.sub).is_none(),
+        "signing out must delete the keychain entry"
+    );
+    app.screenshot("signed-out").await?;
+    assert_no_tokens(&app, data.path(), refresh.as_deref()).await?;
+    app.quit().await?;
+    Ok(())
+}
