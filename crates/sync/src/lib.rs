@@ -49,5 +49,6 @@ pub use engine::{backoff, SyncConfig, SyncEngine, SyncHandle, SyncReport, Trigge
 pub use error::{Error, Result, TokenError};
 pub use local::{Conflict, LocalDb, PushOutcome, Rejection};
 pub use remote::{
-    FieldConflict, Mutation, PullPage, PushResult, Remote, RemoteConfig, ServerBook, TokenSource,
+    FieldConflict, FieldStamp, FieldVersions, Mutation, PullPage, PushResult, Remote, RemoteConfig,
+    ServerBook, TokenSource,
 };

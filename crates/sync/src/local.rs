@@ -526,7 +526,8 @@ fn apply_rows(
         return Ok(0);
     }
     let pending = pending_patches(tx)?;
-    let mut newest: Option<Stamp> = None;
+    // Stamps of one width sort as text: keep the greatest string, parse it once per page.
+    let mut newest: Option<&str> = None;
     let mut upsert = tx.prepare_cached(
         "INSERT INTO books (id, title, author, status, notes, rating, started_on, finished_on,
                             deleted, created_at, updated_at, server_version, title_fold,
@@ -549,13 +550,21 @@ fn apply_rows(
     let mut written = 0;
     for row in rows {
         let id = row.id.to_string();
-        let mut book = row.clone();
-        if let Some(patch) = pending.get(&row.id) {
-            if let Some(local) = local_fields(tx, &id)? {
+        let merged;
+        let local = match pending.get(&row.id) {
+            Some(patch) => local_fields(tx, &id)?.map(|local| (patch, local)),
+            None => None,
+        };
+        let book = match local {
+            Some((patch, local)) => {
+                let mut book = row.clone();
                 book.keep_pending(patch, &local);
+                merged = book;
+                &merged
             }
-        }
-        for stamp in row.stamps() {
+            _ => row,
+        };
+        for stamp in row.stamp_texts() {
             if newest.is_none_or(|n| stamp > n) {
                 newest = Some(stamp);
             }
@@ -580,7 +589,7 @@ fn apply_rows(
             seen.execute([&id])?;
         }
     }
-    if let Some(remote) = newest {
+    if let Some(remote) = newest.and_then(|text| text.parse::<Stamp>().ok()) {
         observe(tx, device_id, &remote)?;
     }
     Ok(written)

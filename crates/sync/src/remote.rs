@@ -7,7 +7,6 @@
 use std::future::Future;
 use std::time::Duration;
 
-use bookwish_core::hlc::Stamp;
 use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -122,9 +121,9 @@ pub struct ServerBook {
     pub deleted: bool,
     /// Version of the last change.
     pub version: i64,
-    /// Per-field stamps.
+    /// Per-field stamps (only the HLC is read: typed, so a page decodes without a map per row).
     #[serde(default)]
-    pub field_versions: Map<String, Value>,
+    pub field_versions: FieldVersions,
     /// Server time of creation (RFC 3339).
     #[serde(default)]
     pub created_at: Option<String>,
@@ -193,17 +192,27 @@ impl ServerBook {
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
             version: 0,
-            field_versions: Map::new(),
+            field_versions: FieldVersions::default(),
             created_at: None,
             updated_at: None,
         }
     }
 
-    /// The HLC stamps in `field_versions` that this client can read.
-    pub(crate) fn stamps(&self) -> impl Iterator<Item = Stamp> + '_ {
-        self.field_versions
-            .values()
-            .filter_map(|stamp| stamp.get("hlc")?.as_str()?.parse().ok())
+    /// The HLC stamps in `field_versions`, as text.
+    pub(crate) fn stamp_texts(&self) -> impl Iterator<Item = &str> + '_ {
+        let f = &self.field_versions;
+        [
+            &f.title,
+            &f.author,
+            &f.status,
+            &f.notes,
+            &f.rating,
+            &f.started_on,
+            &f.finished_on,
+            &f.deleted,
+        ]
+        .into_iter()
+        .filter_map(|stamp| stamp.as_ref()?.hlc.as_deref())
     }
 
     /// Server creation time in ms (now if absent or unreadable).
@@ -215,6 +224,34 @@ impl ServerBook {
     pub(crate) fn updated_ms(&self) -> i64 {
         rfc3339_ms(self.updated_at.as_deref())
     }
+}
+
+/// `field_versions` of a server book: the stamp of the edit that last changed each field.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct FieldVersions {
+    /// Title's stamp.
+    pub title: Option<FieldStamp>,
+    /// Author's stamp.
+    pub author: Option<FieldStamp>,
+    /// Status's stamp.
+    pub status: Option<FieldStamp>,
+    /// Notes' stamp.
+    pub notes: Option<FieldStamp>,
+    /// Rating's stamp.
+    pub rating: Option<FieldStamp>,
+    /// Start date's stamp.
+    pub started_on: Option<FieldStamp>,
+    /// Finish date's stamp.
+    pub finished_on: Option<FieldStamp>,
+    /// Tombstone's stamp.
+    pub deleted: Option<FieldStamp>,
+}
+
+/// One field's stamp: the HLC of the edit (none for writes outside sync_push).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct FieldStamp {
+    /// The edit's HLC stamp.
+    pub hlc: Option<String>,
 }
 
 fn rfc3339_ms(text: Option<&str>) -> i64 {
