@@ -13,6 +13,8 @@ const COMMANDS: &[&str] = &[
     "sign_in",
     "cancel_sign_in",
     "sign_out",
+    "sync_status",
+    "sync_now",
 ];
 
 fn main() {

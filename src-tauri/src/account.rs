@@ -31,7 +31,10 @@ pub async fn complete(app: AppHandle, link: Url) {
     .await;
     focus_main_window(&app);
     match outcome {
-        Ok(account) => announce(&app, &account),
+        Ok(account) => {
+            start_sync(&app);
+            announce(&app, &account);
+        }
         Err(error) => {
             tracing::warn!(code = ?error.code, "sign-in link refused");
             emit(&app, events::AUTH_FAILED, &error);
@@ -41,6 +44,7 @@ pub async fn complete(app: AppHandle, link: Url) {
 
 /// Signs out and switches back to the local-only list; the account's books stay on disk.
 pub async fn sign_out(app: &AppHandle, state: &AppState) -> Result<Account, IpcError> {
+    state.set_sync(None);
     state.auth()?.sign_out().await?;
     let account = state.switch_account(None).await?;
     emit(app, events::BOOKS_CHANGED, &());
@@ -58,6 +62,7 @@ pub async fn restore(app: AppHandle) {
         Ok(profile) => {
             let signed_in_before = matches!(state.info().account, Account::SignedIn { .. });
             if profile.is_none() && signed_in_before {
+                state.set_sync(None);
                 match state.switch_account(None).await {
                     Ok(account) => announce(&app, &account),
                     Err(error) => tracing::error!(%error, "could not reopen the local list"),
@@ -65,6 +70,19 @@ pub async fn restore(app: AppHandle) {
             }
         }
         Err(error) => tracing::warn!(%error, "could not restore the session"),
+    }
+}
+
+/// Starts syncing the signed-in account, when a Supabase project is configured.
+pub fn start_sync(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let Some((auth, supabase, db_path)) = state.sync_target() else {
+        state.set_sync(None);
+        return;
+    };
+    match crate::sync::start(app, &db_path, auth, &supabase) {
+        Ok(handle) => state.set_sync(Some(handle)),
+        Err(error) => tracing::error!(%error, "could not start sync"),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The IPC commands: each one checks its arguments and adapts one call on the core store.
 
 use bookwish_ipc::{
-    Account, AppInfo, Book, BookDraft, BookId, BookList, IpcError, ListQuery, Status,
+    Account, AppInfo, Book, BookDraft, BookId, BookList, IpcError, ListQuery, Status, SyncStatus,
 };
 use tauri::{AppHandle, State};
 
@@ -25,7 +25,7 @@ pub async fn list_books(state: State<'_, AppState>, query: Arg<ListQuery>) -> Re
 #[tauri::command]
 pub async fn add_book(state: State<'_, AppState>, draft: Arg<BookDraft>) -> Reply<Book> {
     let draft = draft.checked("draft")?;
-    state.with_store(move |store| store.add(&draft)).await
+    state.edit(move |store| store.add(&draft)).await
 }
 
 #[tauri::command]
@@ -55,13 +55,13 @@ pub async fn set_status(
 #[tauri::command]
 pub async fn delete_book(state: State<'_, AppState>, id: Arg<BookId>) -> Reply<Book> {
     let id = id.checked("id")?;
-    state.with_store(move |store| store.delete(id)).await
+    state.edit(move |store| store.delete(id)).await
 }
 
 #[tauri::command]
 pub async fn restore_book(state: State<'_, AppState>, id: Arg<BookId>) -> Reply<Book> {
     let id = id.checked("id")?;
-    state.with_store(move |store| store.restore(id)).await
+    state.edit(move |store| store.restore(id)).await
 }
 
 #[tauri::command]
@@ -77,4 +77,14 @@ pub fn cancel_sign_in(state: State<'_, AppState>) -> Reply<()> {
 #[tauri::command]
 pub async fn sign_out(app: AppHandle, state: State<'_, AppState>) -> Reply<Account> {
     account::sign_out(&app, &state).await
+}
+
+#[tauri::command]
+pub fn sync_status(state: State<'_, AppState>) -> Option<SyncStatus> {
+    state.sync_status()
+}
+
+#[tauri::command]
+pub fn sync_now(state: State<'_, AppState>) {
+    state.nudge_sync(bookwish_sync::Trigger::SyncNow);
 }

@@ -8,6 +8,7 @@ mod browser;
 mod commands;
 mod paths;
 mod state;
+mod sync;
 
 use std::path::PathBuf;
 
@@ -48,7 +49,16 @@ pub fn run() -> anyhow::Result<()> {
             commands::sign_in,
             commands::cancel_sign_in,
             commands::sign_out,
+            commands::sync_status,
+            commands::sync_now,
         ])
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::Focused(true) = event {
+                if let Some(state) = window.try_state::<AppState>() {
+                    state.nudge_sync(bookwish_sync::Trigger::Focus);
+                }
+            }
+        })
         .run(tauri::generate_context!())
         .context("the Bookwish window could not run")
 }
@@ -77,7 +87,11 @@ fn setup(app: &AppHandle) -> anyhow::Result<()> {
     });
     let state = AppState::open(paths, &config, version).context("cannot open the books")?;
     app.manage(state);
-    tauri::async_runtime::spawn(account::restore(app.clone()));
+    let handle = app.clone();
+    tauri::async_runtime::spawn(async move {
+        account::start_sync(&handle);
+        account::restore(handle).await;
+    });
 
     // Deep links arrive on a cold start as an argument and later through single-instance.
     // Only the scheme, host and path are logged: the query carries codes and state.

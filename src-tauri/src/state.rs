@@ -8,9 +8,10 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use bookwish_auth::{AppConfig, Auth};
+use bookwish_auth::{AppConfig, Auth, SupabaseConfig};
 use bookwish_core::Store;
-use bookwish_ipc::{Account, AppInfo, ErrorCode, IpcError, Profile};
+use bookwish_ipc::{Account, AppInfo, ErrorCode, IpcError, Profile, SyncStatus};
+use bookwish_sync::{SyncHandle, Trigger};
 
 use crate::paths::Paths;
 
@@ -19,6 +20,8 @@ pub struct AppState {
     store: Mutex<Arc<Mutex<Store>>>,
     account: Mutex<Account>,
     auth: Option<Arc<Auth>>,
+    supabase: Option<SupabaseConfig>,
+    sync: Mutex<Option<SyncHandle>>,
     paths: Paths,
     version: String,
 }
@@ -63,6 +66,8 @@ impl AppState {
             store: Mutex::new(Arc::new(Mutex::new(store))),
             account: Mutex::new(account),
             auth,
+            supabase: config.supabase.clone(),
+            sync: Mutex::new(None),
             paths,
             version,
         })
@@ -84,6 +89,42 @@ impl AppState {
             .ok_or_else(|| IpcError::from(bookwish_auth::Error::NotConfigured))
     }
 
+    /// The account shown now.
+    pub fn account(&self) -> Account {
+        lock(&self.account).clone()
+    }
+
+    /// What is needed to sync the signed-in account: the session and the Supabase project.
+    pub fn sync_target(&self) -> Option<(Arc<Auth>, SupabaseConfig, PathBuf)> {
+        let Account::SignedIn { profile } = self.account() else {
+            return None;
+        };
+        let auth = Arc::clone(self.auth.as_ref()?);
+        let supabase = self.supabase.clone()?;
+        Some((auth, supabase, database_for(&self.paths, Some(&profile))))
+    }
+
+    /// Replaces the running sync (stopping the old one, if any).
+    pub fn set_sync(&self, handle: Option<SyncHandle>) {
+        if let Some(old) = std::mem::replace(&mut *lock(&self.sync), handle) {
+            old.shutdown();
+        }
+    }
+
+    /// Wakes the sync engine, if one runs.
+    pub fn nudge_sync(&self, trigger: Trigger) {
+        if let Some(handle) = lock(&self.sync).as_ref() {
+            handle.trigger(trigger);
+        }
+    }
+
+    /// The sync status, or `None` while no account syncs.
+    pub fn sync_status(&self) -> Option<SyncStatus> {
+        lock(&self.sync)
+            .as_ref()
+            .map(|handle| handle.status().borrow().clone())
+    }
+
     /// Switches to the database of `profile` (or the local-only one for `None`) and returns
     /// the account the UI should now show.
     pub async fn switch_account(&self, profile: Option<Profile>) -> Result<Account, IpcError> {
@@ -95,6 +136,17 @@ impl AppState {
         let account = account_for(self.auth.is_some(), profile);
         *lock(&self.account) = account.clone();
         Ok(account)
+    }
+
+    /// Like [`AppState::with_store`] for an edit: on success the sync engine hears of it.
+    pub async fn edit<T, F>(&self, work: F) -> Result<T, IpcError>
+    where
+        F: FnOnce(&mut Store) -> bookwish_core::Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let value = self.with_store(work).await?;
+        self.nudge_sync(Trigger::LocalEdit);
+        Ok(value)
     }
 
     /// Runs `work` on the current store off the async runtime (rusqlite is blocking) and turns

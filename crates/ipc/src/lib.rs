@@ -382,6 +382,11 @@ pub mod commands {
     pub const CANCEL_SIGN_IN: &str = "cancel_sign_in";
     /// `()` → [`crate::Account`]: signs out; the account's books stay on disk.
     pub const SIGN_OUT: &str = "sign_out";
+    /// `()` → `Option<SyncStatus>`: the sync status, `None` while no account syncs; changes
+    /// arrive as [`crate::SYNC_STATUS_EVENT`].
+    pub const SYNC_STATUS: &str = "sync_status";
+    /// `()` → `()`: sync now.
+    pub const SYNC_NOW: &str = "sync_now";
 }
 
 /// Events the shell emits to the UI.

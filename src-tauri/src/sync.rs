@@ -1,0 +1,73 @@
+//! Runs the sync engine for the signed-in account and tells the window about it: every status
+//! change as `sync-status`, and `books-changed` after each sync that finished, so the list
+//! shows what came from other devices.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use bookwish_auth::{Auth, SupabaseConfig};
+use bookwish_ipc::{events, SyncPhase, SyncStatus, SYNC_STATUS_EVENT};
+use bookwish_sync::{SyncConfig, SyncEngine, SyncHandle, TokenError, TokenSource};
+use tauri::{AppHandle, Emitter};
+
+/// Bearer tokens for Supabase from the sign-in session.
+pub struct AuthTokens(pub Arc<Auth>);
+
+fn token_error(error: bookwish_auth::Error) -> TokenError {
+    if error.is_offline() {
+        TokenError::Unreachable(error.to_string())
+    } else {
+        TokenError::SignedOut(error.to_string())
+    }
+}
+
+impl TokenSource for AuthTokens {
+    async fn access_token(&self) -> Result<String, TokenError> {
+        let token = self.0.access_token().await.map_err(token_error)?;
+        Ok(token.expose().to_owned())
+    }
+
+    async fn refresh(&self) -> Result<String, TokenError> {
+        let token = self.0.refresh().await.map_err(token_error)?;
+        Ok(token.expose().to_owned())
+    }
+}
+
+/// Starts syncing the account database at `db_path`; the returned handle stops it when told
+/// to (or dropped). Must run inside the async runtime.
+pub fn start(
+    app: &AppHandle,
+    db_path: &Path,
+    auth: Arc<Auth>,
+    supabase: &SupabaseConfig,
+) -> Result<SyncHandle, bookwish_sync::Error> {
+    let config = SyncConfig::new(supabase.rest_url.as_str(), supabase.anon_key.clone());
+    let engine = SyncEngine::open(
+        db_path,
+        config,
+        auth.http_client().clone(),
+        AuthTokens(auth),
+    )?;
+    let (handle, _task) = engine.spawn();
+    let mut status = handle.status();
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let mut last_synced = None;
+        loop {
+            let now: SyncStatus = status.borrow_and_update().clone();
+            if let Err(error) = app.emit(SYNC_STATUS_EVENT, now.clone()) {
+                tracing::warn!(%error, "could not send the sync status to the window");
+            }
+            if let SyncPhase::Synced { at } = now.phase {
+                if last_synced != Some(at) {
+                    last_synced = Some(at);
+                    let _ = app.emit(events::BOOKS_CHANGED, ());
+                }
+            }
+            if status.changed().await.is_err() {
+                break; // the engine stopped
+            }
+        }
+    });
+    Ok(handle)
+}
