@@ -7,6 +7,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 export PATH="$ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 mkdir -p test-output
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 started=$SECONDS
 step() { printf '\033[1m==> [%4ss] %s\033[0m\n' "$((SECONDS - started))" "$*" >&2; }
 
@@ -32,10 +33,10 @@ cargo test --workspace --exclude bookwish-e2e --locked 2>&1 | tee test-output/ca
 
 step "tauri build (.deb and .rpm)"
 tauri build --bundles deb,rpm 2>&1 | tail -n 20
-ls -l target/release/bundle/deb/*.deb target/release/bundle/rpm/*.rpm
+ls -l "$TARGET"/release/bundle/deb/*.deb "$TARGET"/release/bundle/rpm/*.rpm
 
 step "end-to-end tests of the built app (Xvfb + WebDriver)"
-BOOKWISH_E2E_APP="$ROOT/target/release/bookwish" \
+BOOKWISH_E2E_APP="$TARGET/release/bookwish" \
   xvfb-run -a -s '-screen 0 1280x800x24' \
   cargo test -p bookwish-e2e --test e2e --locked -- --test-threads=1 2>&1 | tee test-output/e2e.log
 
