@@ -1,14 +1,15 @@
-//! Commands the user triggers from a row or a toast: call the core, then dispatch what happened.
+//! Commands the user triggers from a row, a toast or the header: call the core, then dispatch
+//! what happened.
 //!
 //! The forms call [`add`] and [`update`] themselves and await them, because their errors are
 //! shown next to a field rather than as a toast.
 
 use bookwish_ipc::args::{AddBook, ById, SetStatus, UpdateBook};
-use bookwish_ipc::{commands, Book, BookDraft, BookId, IpcError, Status};
+use bookwish_ipc::{commands, Account, Book, BookDraft, BookId, IpcError, Status};
 use wasm_bindgen_futures::spawn_local;
 
-use crate::ipc;
-use crate::state::{Dispatch, EditorAction, LibraryAction, NoticesAction};
+use crate::ipc::{self, NoArgs};
+use crate::state::{AuthAction, Dispatch, EditorAction, LibraryAction, NoticesAction};
 
 /// Moves a book to `status` (the segmented control of a row).
 pub fn set_status(dispatch: &Dispatch, id: BookId, status: Status) {
@@ -73,4 +74,44 @@ pub async fn update(dispatch: &Dispatch, id: BookId, draft: BookDraft) -> Result
         .dispatch(LibraryAction::Replaced(book.clone()));
     dispatch.reload();
     Ok(book)
+}
+
+/// Starts signing in: the shell opens the user's browser and answers at once; the result
+/// comes later as `auth-changed` or `auth-failed`. Until then the header waits.
+pub fn sign_in(dispatch: &Dispatch) {
+    dispatch.auth.dispatch(AuthAction::SignInStarted);
+    let dispatch = dispatch.clone();
+    spawn_local(async move {
+        if let Err(err) = ipc::call::<_, ()>(commands::SIGN_IN, &NoArgs {}).await {
+            dispatch.auth.dispatch(AuthAction::SignInFailed(err));
+        }
+    });
+}
+
+/// Abandons the waiting sign-in: the header is signed out again at once, and a link that
+/// still comes back is refused by the shell.
+pub fn cancel_sign_in(dispatch: &Dispatch) {
+    dispatch.auth.dispatch(AuthAction::Cancelled);
+    let dispatch = dispatch.clone();
+    spawn_local(async move {
+        if let Err(err) = ipc::call::<_, ()>(commands::CANCEL_SIGN_IN, &NoArgs {}).await {
+            dispatch.failed(err);
+        }
+    });
+}
+
+/// Signs out; the answer is the local-only account the header shows next.
+pub fn sign_out(dispatch: &Dispatch) {
+    dispatch.auth.dispatch(AuthAction::SigningOut);
+    let dispatch = dispatch.clone();
+    spawn_local(async move {
+        match ipc::call::<_, Account>(commands::SIGN_OUT, &NoArgs {}).await {
+            Ok(account) => {
+                dispatch.auth.dispatch(AuthAction::Changed(account));
+                dispatch.editor.dispatch(EditorAction::Close);
+                dispatch.reload();
+            }
+            Err(err) => dispatch.auth.dispatch(AuthAction::SignOutFailed(err)),
+        }
+    });
 }

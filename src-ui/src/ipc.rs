@@ -51,7 +51,29 @@ pub async fn call<A: Serialize, T: DeserializeOwned>(cmd: &str, args: &A) -> Res
 pub fn listen(event: &'static str, on_event: Callback<()>) -> Result<Subscription, IpcError> {
     #[cfg(target_arch = "wasm32")]
     {
-        bridge::listen(event, on_event).map(|inner| Subscription { _inner: inner })
+        bridge::listen(event, move |_| on_event.emit(()))
+            .map(|inner| Subscription { _inner: inner })
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = (event, on_event);
+        Err(internal(NOT_IN_APP))
+    }
+}
+
+/// Runs `on_event` with the event's payload, read as a `T`, each time the shell emits
+/// `event`, until the [`Subscription`] is dropped. A payload that is not a `T` comes as an
+/// [`ErrorCode::Internal`] error.
+pub fn listen_to<T: DeserializeOwned + 'static>(
+    event: &'static str,
+    on_event: Callback<Result<T, IpcError>>,
+) -> Result<Subscription, IpcError> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        bridge::listen(event, move |value| {
+            on_event.emit(bridge::payload(event, value))
+        })
+        .map(|inner| Subscription { _inner: inner })
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
@@ -76,6 +98,7 @@ mod bridge {
     use std::cell::RefCell;
     use std::rc::Rc;
 
+    use super::internal;
     use bookwish_ipc::IpcError;
     use js_sys::{Function, Promise, Reflect};
     use serde::de::DeserializeOwned;
@@ -83,9 +106,6 @@ mod bridge {
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
-    use yew::Callback;
-
-    use super::internal;
 
     #[wasm_bindgen]
     extern "C" {
@@ -165,7 +185,20 @@ mod bridge {
 
     pub struct Listener(Rc<RefCell<State>>);
 
-    pub fn listen(event: &'static str, on_event: Callback<()>) -> Result<Listener, IpcError> {
+    /// The `payload` of a Tauri event object, read as a `T`.
+    pub fn payload<T: DeserializeOwned>(event: &str, value: JsValue) -> Result<T, IpcError> {
+        let payload = Reflect::get(&value, &JsValue::from_str("payload")).unwrap_or(value);
+        serde_wasm_bindgen::from_value(payload).map_err(|e| {
+            internal(format!(
+                "The app sent a {event} event this window cannot read: {e}"
+            ))
+        })
+    }
+
+    pub fn listen(
+        event: &'static str,
+        on_event: impl Fn(JsValue) + 'static,
+    ) -> Result<Listener, IpcError> {
         let events = global_path(&["__TAURI__", "event"]).ok_or_else(|| {
             internal("Live updates are off: the app does not expose its events (withGlobalTauri)")
         })?;
@@ -173,8 +206,7 @@ mod bridge {
             .ok()
             .and_then(|f| f.dyn_into().ok())
             .ok_or_else(|| internal("Live updates are off: event.listen is missing"))?;
-        let handler =
-            Closure::<dyn FnMut(JsValue)>::new(move |_payload: JsValue| on_event.emit(()));
+        let handler = Closure::<dyn FnMut(JsValue)>::new(on_event);
         let promise: Promise = listen
             .call2(&events, &JsValue::from_str(event), handler.as_ref())
             .map_err(error_from_js)?

@@ -131,3 +131,16 @@ pub fn warning() -> Html {
         },
     )
 }
+
+/// A box with an arrow leaving it, for "opens your browser".
+pub fn external() -> Html {
+    icon(
+        "icon-external",
+        html! {
+            <>
+                <path d="M14 4h6v6M20 4l-9 9" />
+                <path d="M18 14v4a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2h4" />
+            </>
+        },
+    )
+}

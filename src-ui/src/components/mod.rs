@@ -17,7 +17,7 @@ mod toolbar;
 use std::rc::Rc;
 
 use bookwish_ipc::args::ListBooks;
-use bookwish_ipc::{commands, events, AppInfo, BookList};
+use bookwish_ipc::{commands, events, Account, AppInfo, BookList, IpcError};
 use gloo_events::{EventListener, EventListenerOptions};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
@@ -27,13 +27,13 @@ use yew::prelude::*;
 use crate::ipc::{self, NoArgs};
 use crate::keys::{self, Shortcut};
 use crate::state::{
-    Dispatch, Editor, EditorAction, EditorContext, Library, LibraryAction, LibraryContext, Notices,
-    NoticesContext,
+    Auth, AuthAction, AuthContext, Dispatch, Editor, EditorAction, EditorContext, Library,
+    LibraryAction, LibraryContext, Notices, NoticesContext,
 };
 
 use self::add_form::AddForm;
 use self::book_list::BookList as BookListView;
-use self::header::Header;
+use self::header::{AuthAlert, Header};
 use self::sidebar::Sidebar;
 use self::statusbar::StatusBar;
 use self::toasts::Toasts;
@@ -74,12 +74,19 @@ fn Shell() -> Html {
     let library = use_reducer(Library::default);
     let editor = use_reducer(Editor::default);
     let notices = use_reducer(Notices::default);
+    let auth = use_reducer(Auth::default);
     let dispatch = use_memo((), {
-        let (library, editor, notices) = (library.clone(), editor.clone(), notices.clone());
+        let (library, editor, notices, auth) = (
+            library.clone(),
+            editor.clone(),
+            notices.clone(),
+            auth.clone(),
+        );
         move |_| Dispatch {
             library: library.dispatcher(),
             editor: editor.dispatcher(),
             notices: notices.dispatcher(),
+            auth: auth.dispatcher(),
         }
     });
     let info = use_state(|| None::<Rc<AppInfo>>);
@@ -92,7 +99,12 @@ fn Shell() -> Html {
         use_effect_with((), move |_| {
             spawn_local(async move {
                 match ipc::call::<_, AppInfo>(commands::APP_INFO, &NoArgs {}).await {
-                    Ok(answer) => info.set(Some(Rc::new(answer))),
+                    Ok(answer) => {
+                        dispatch
+                            .auth
+                            .dispatch(AuthAction::Info(answer.account.clone()));
+                        info.set(Some(Rc::new(answer)));
+                    }
                     Err(err) => dispatch.failed(err),
                 }
             });
@@ -136,7 +148,7 @@ fn Shell() -> Html {
             let subscription = match ipc::listen(events::BOOKS_CHANGED, reload) {
                 Ok(subscription) => Some(subscription),
                 Err(err) => {
-                    web_sys::console::warn_1(&err.message.as_str().into());
+                    warn(&err);
                     None
                 }
             };
@@ -144,6 +156,38 @@ fn Shell() -> Html {
             move || {
                 let _unlisten = subscription;
             }
+        });
+    }
+
+    // The account: signed in or out by the browser's deep link, or by the session being
+    // restored or ended in the background, at any time. The list is now another account's.
+    {
+        let dispatch = Rc::clone(&dispatch);
+        use_effect_with((), move |_| {
+            let changed = {
+                let dispatch = Rc::clone(&dispatch);
+                Callback::from(move |account: Result<Account, IpcError>| match account {
+                    Ok(account) => {
+                        dispatch.auth.dispatch(AuthAction::Changed(account));
+                        dispatch.editor.dispatch(EditorAction::Close);
+                        dispatch.reload();
+                    }
+                    Err(err) => warn(&err),
+                })
+            };
+            let failed = Callback::from(move |error: Result<IpcError, IpcError>| {
+                // An unreadable payload is still a failed sign-in: say so rather than wait.
+                let error = error.unwrap_or_else(|err| err);
+                dispatch.auth.dispatch(AuthAction::SignInFailed(error));
+            });
+            let subscriptions = [
+                ipc::listen_to(events::AUTH_CHANGED, changed),
+                ipc::listen_to(events::AUTH_FAILED, failed),
+            ]
+            .into_iter()
+            .filter_map(|subscription| subscription.map_err(|err| warn(&err)).ok())
+            .collect::<Vec<_>>();
+            move || drop(subscriptions)
         });
     }
 
@@ -174,8 +218,10 @@ fn Shell() -> Html {
         <ContextProvider<LibraryContext> context={library.clone()}>
         <ContextProvider<EditorContext> context={editor.clone()}>
         <ContextProvider<NoticesContext> context={notices.clone()}>
+        <ContextProvider<AuthContext> context={auth.clone()}>
             <div id="app" class="app" data-testid="app" data-ready={ready}>
                 <Header info={(*info).clone()} />
+                <AuthAlert />
                 <div class="body">
                     <Sidebar />
                     <main class="content">
@@ -189,11 +235,17 @@ fn Shell() -> Html {
                 <StatusBar info={(*info).clone()} />
                 <Toasts />
             </div>
+        </ContextProvider<AuthContext>>
         </ContextProvider<NoticesContext>>
         </ContextProvider<EditorContext>>
         </ContextProvider<LibraryContext>>
         </ContextProvider<Dispatch>>
     }
+}
+
+/// Notes a problem that has nobody to show it to (live updates being off) in the console.
+fn warn(err: &IpcError) {
+    web_sys::console::warn_1(&err.message.as_str().into());
 }
 
 /// Handles a key press anywhere in the window.

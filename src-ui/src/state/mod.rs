@@ -4,16 +4,20 @@
 //!   answer arrived.
 //! - [`Editor`]: which form is open: none, the add form, or the inline editor of one book.
 //! - [`Notices`]: the toasts (deleted with undo, errors).
+//! - [`Auth`]: the account in the header, a sign-in waiting for the browser, and the last
+//!   sign-in problem.
 //!
 //! Reducers are pure functions of `(state, action)`; side effects live in `actions` and the
 //! components.
 
+mod auth;
 mod editor;
 mod library;
 mod notices;
 
 use yew::functional::{UseReducerDispatcher, UseReducerHandle};
 
+pub use auth::{avatar_letters, Attempt, Auth, AuthAction, AuthError, AuthStep};
 pub use editor::{Editor, EditorAction};
 pub use library::{Books, Fresh, Library, LibraryAction};
 pub use notices::{Notice, NoticeKind, Notices, NoticesAction, MAX_NOTICES};
@@ -24,8 +28,10 @@ pub type LibraryContext = UseReducerHandle<Library>;
 pub type EditorContext = UseReducerHandle<Editor>;
 /// The notices context.
 pub type NoticesContext = UseReducerHandle<Notices>;
+/// The account context.
+pub type AuthContext = UseReducerHandle<Auth>;
 
-/// The three dispatchers, published as a context that never changes value: components that
+/// The dispatchers, published as a context that never changes value: components that
 /// only act (rows, toasts) take it without re-rendering when the state changes.
 #[derive(Clone, PartialEq)]
 pub struct Dispatch {
@@ -35,6 +41,8 @@ pub struct Dispatch {
     pub editor: UseReducerDispatcher<Editor>,
     /// Shows and hides toasts.
     pub notices: UseReducerDispatcher<Notices>,
+    /// Changes the account in the header.
+    pub auth: UseReducerDispatcher<Auth>,
 }
 
 impl Dispatch {
