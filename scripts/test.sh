@@ -34,6 +34,7 @@ cargo test --workspace --exclude bookwish-e2e --locked 2>&1 | tee test-output/ca
 step "tauri build (.deb and .rpm)"
 tauri build --bundles deb,rpm 2>&1 | tail -n 20
 ls -l "$TARGET"/release/bundle/deb/*.deb "$TARGET"/release/bundle/rpm/*.rpm
+scripts/check-bundles.sh
 
 step "end-to-end tests of the built app (Xvfb + WebDriver)"
 BOOKWISH_E2E_APP="$TARGET/release/bookwish" \
