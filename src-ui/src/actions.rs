@@ -1,15 +1,17 @@
-//! Commands the user triggers from a row, a toast or the header: call the core, then dispatch
+//! Commands the user triggers from a row, a toast, the header or the status bar: call the core, then dispatch
 //! what happened.
 //!
 //! The forms call [`add`] and [`update`] themselves and await them, because their errors are
 //! shown next to a field rather than as a toast.
 
+use std::cell::Cell;
+
 use bookwish_ipc::args::{AddBook, ById, SetStatus, UpdateBook};
-use bookwish_ipc::{commands, Account, Book, BookDraft, BookId, IpcError, Status};
+use bookwish_ipc::{commands, Account, Book, BookDraft, BookId, IpcError, Status, SyncStatus};
 use wasm_bindgen_futures::spawn_local;
 
 use crate::ipc::{self, NoArgs};
-use crate::state::{AuthAction, Dispatch, EditorAction, LibraryAction, NoticesAction};
+use crate::state::{AuthAction, Dispatch, EditorAction, LibraryAction, NoticesAction, SyncAction};
 
 /// Moves a book to `status` (the segmented control of a row).
 pub fn set_status(dispatch: &Dispatch, id: BookId, status: Status) {
@@ -110,8 +112,43 @@ pub fn sign_out(dispatch: &Dispatch) {
                 dispatch.auth.dispatch(AuthAction::Changed(account));
                 dispatch.editor.dispatch(EditorAction::Close);
                 dispatch.reload();
+                fetch_sync_status(&dispatch);
             }
             Err(err) => dispatch.auth.dispatch(AuthAction::SignOutFailed(err)),
+        }
+    });
+}
+
+thread_local! {
+    /// The number of the last `sync_status` question (the UI runs on one thread).
+    static SYNC_QUESTIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Asks the shell for the sync status (at start, and whenever the account changed). The
+/// answer is numbered so that one read before a newer `sync-status` event cannot replace it.
+pub fn fetch_sync_status(dispatch: &Dispatch) {
+    let request = SYNC_QUESTIONS.with(|last| {
+        last.set(last.get() + 1);
+        last.get()
+    });
+    dispatch.sync.dispatch(SyncAction::Asked(request));
+    let dispatch = dispatch.clone();
+    spawn_local(async move {
+        match ipc::call::<_, Option<SyncStatus>>(commands::SYNC_STATUS, &NoArgs {}).await {
+            Ok(status) => dispatch
+                .sync
+                .dispatch(SyncAction::Answered { request, status }),
+            Err(err) => dispatch.failed(err),
+        }
+    });
+}
+
+/// "Sync now": wakes the sync engine; what it does next arrives as `sync-status` events.
+pub fn sync_now(dispatch: &Dispatch) {
+    let dispatch = dispatch.clone();
+    spawn_local(async move {
+        if let Err(err) = ipc::call::<_, ()>(commands::SYNC_NOW, &NoArgs {}).await {
+            dispatch.failed(err);
         }
     });
 }

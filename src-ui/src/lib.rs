@@ -4,7 +4,8 @@
 //! - [`ipc`]: the only module that talks to Tauri (`invoke` and events). Everything else calls
 //!   typed commands and gets `Result<T, IpcError>`.
 //! - [`state`]: the app's state as pure reducers, one per area (`Library`: the visible list and
-//!   its query; `Editor`: which form is open; `Notices`: toasts). Reducers never call IPC, so
+//!   its query; `Editor`: which form is open; `Notices`: toasts; `Auth`: the account;
+//!   `SyncState`: the sync indicator). Reducers never call IPC, so
 //!   `cargo test` checks them natively.
 //! - [`actions`]: the commands the user triggers (change status, delete, undo): call IPC, then
 //!   dispatch what happened.

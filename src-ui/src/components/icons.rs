@@ -144,3 +144,45 @@ pub fn external() -> Html {
         },
     )
 }
+
+/// A cloud, for "synced with your account".
+pub fn cloud() -> Html {
+    icon(
+        "icon-cloud",
+        html! { <path d="M7 18a4.5 4.5 0 0 1-.6-8.96A6 6 0 0 1 18 9.5a4.25 4.25 0 0 1-.5 8.5z" /> },
+    )
+}
+
+/// A struck-through cloud, for "offline".
+pub fn cloud_off() -> Html {
+    icon(
+        "icon-cloud-off",
+        html! {
+            <>
+                <path d="M7 18a4.5 4.5 0 0 1-.6-8.96c.2-.6.5-1.15.87-1.64M10 5.3A6 6 0 0 1 18 9.5a4.25 4.25 0 0 1 2.2 7.4M17.5 18H7" />
+                <path d="M3 3l18 18" />
+            </>
+        },
+    )
+}
+
+/// Two arrows in a circle, for "sync now".
+pub fn refresh() -> Html {
+    icon(
+        "icon-refresh",
+        html! {
+            <>
+                <path d="M20 11a8 8 0 0 0-14.9-3M4 4v4h4" />
+                <path d="M4 13a8 8 0 0 0 14.9 3M20 20v-4h-4" />
+            </>
+        },
+    )
+}
+
+/// A tick in a circle, for "synced".
+pub fn check_circle() -> Html {
+    icon(
+        "icon-check-circle",
+        html! { <><circle cx="12" cy="12" r="9" /><path d="M8 12.5l2.7 2.7L16 9.5" /></> },
+    )
+}

@@ -17,18 +17,19 @@ mod toolbar;
 use std::rc::Rc;
 
 use bookwish_ipc::args::ListBooks;
-use bookwish_ipc::{commands, events, Account, AppInfo, BookList, IpcError};
+use bookwish_ipc::{commands, events, Account, AppInfo, BookList, IpcError, SyncStatus};
 use gloo_events::{EventListener, EventListenerOptions};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Element, HtmlElement, HtmlInputElement, KeyboardEvent};
 use yew::prelude::*;
 
+use crate::actions;
 use crate::ipc::{self, NoArgs};
 use crate::keys::{self, Shortcut};
 use crate::state::{
     Auth, AuthAction, AuthContext, Dispatch, Editor, EditorAction, EditorContext, Library,
-    LibraryAction, LibraryContext, Notices, NoticesContext,
+    LibraryAction, LibraryContext, Notices, NoticesContext, SyncAction, SyncContext, SyncState,
 };
 
 use self::add_form::AddForm;
@@ -75,18 +76,21 @@ fn Shell() -> Html {
     let editor = use_reducer(Editor::default);
     let notices = use_reducer(Notices::default);
     let auth = use_reducer(Auth::default);
+    let sync = use_reducer(SyncState::default);
     let dispatch = use_memo((), {
-        let (library, editor, notices, auth) = (
+        let (library, editor, notices, auth, sync) = (
             library.clone(),
             editor.clone(),
             notices.clone(),
             auth.clone(),
+            sync.clone(),
         );
         move |_| Dispatch {
             library: library.dispatcher(),
             editor: editor.dispatcher(),
             notices: notices.dispatcher(),
             auth: auth.dispatcher(),
+            sync: sync.dispatcher(),
         }
     });
     let info = use_state(|| None::<Rc<AppInfo>>);
@@ -171,6 +175,7 @@ fn Shell() -> Html {
                         dispatch.auth.dispatch(AuthAction::Changed(account));
                         dispatch.editor.dispatch(EditorAction::Close);
                         dispatch.reload();
+                        actions::fetch_sync_status(&dispatch);
                     }
                     Err(err) => warn(&err),
                 })
@@ -188,6 +193,30 @@ fn Shell() -> Html {
             .filter_map(|subscription| subscription.map_err(|err| warn(&err)).ok())
             .collect::<Vec<_>>();
             move || drop(subscriptions)
+        });
+    }
+
+    // Sync: the status at start (after an account change it is asked again, above), then
+    // every change the shell sends while an account syncs.
+    {
+        let dispatch = Rc::clone(&dispatch);
+        use_effect_with((), move |_| {
+            let changed = {
+                let dispatch = Rc::clone(&dispatch);
+                Callback::from(move |status: Result<SyncStatus, IpcError>| match status {
+                    Ok(status) => dispatch.sync.dispatch(SyncAction::Event(status)),
+                    Err(err) => warn(&err),
+                })
+            };
+            let subscription = ipc::listen_to(bookwish_ipc::SYNC_STATUS_EVENT, changed)
+                .map_err(|err| warn(&err))
+                .ok();
+            // Asked after listening; an answer older than an event is ignored (see SyncState).
+            actions::fetch_sync_status(&dispatch);
+            // Unlistens when the app goes away.
+            move || {
+                let _unlisten = subscription;
+            }
         });
     }
 
@@ -219,6 +248,7 @@ fn Shell() -> Html {
         <ContextProvider<EditorContext> context={editor.clone()}>
         <ContextProvider<NoticesContext> context={notices.clone()}>
         <ContextProvider<AuthContext> context={auth.clone()}>
+        <ContextProvider<SyncContext> context={sync.clone()}>
             <div id="app" class="app" data-testid="app" data-ready={ready}>
                 <Header info={(*info).clone()} />
                 <AuthAlert />
@@ -235,6 +265,7 @@ fn Shell() -> Html {
                 <StatusBar info={(*info).clone()} />
                 <Toasts />
             </div>
+        </ContextProvider<SyncContext>>
         </ContextProvider<AuthContext>>
         </ContextProvider<NoticesContext>>
         </ContextProvider<EditorContext>>

@@ -6,6 +6,8 @@
 //! - [`Notices`]: the toasts (deleted with undo, errors).
 //! - [`Auth`]: the account in the header, a sign-in waiting for the browser, and the last
 //!   sign-in problem.
+//! - [`SyncState`]: the signed-in account's sync status (offline, syncing, synced, error) and
+//!   its pending changes, for the status bar.
 //!
 //! Reducers are pure functions of `(state, action)`; side effects live in `actions` and the
 //! components.
@@ -14,6 +16,7 @@ mod auth;
 mod editor;
 mod library;
 mod notices;
+pub mod sync;
 
 use yew::functional::{UseReducerDispatcher, UseReducerHandle};
 
@@ -21,6 +24,7 @@ pub use auth::{avatar_letters, Attempt, Auth, AuthAction, AuthError, AuthStep};
 pub use editor::{Editor, EditorAction};
 pub use library::{Books, Fresh, Library, LibraryAction};
 pub use notices::{Notice, NoticeKind, Notices, NoticesAction, MAX_NOTICES};
+pub use sync::{SyncAction, SyncState};
 
 /// The library context: the current [`Library`] and its dispatcher.
 pub type LibraryContext = UseReducerHandle<Library>;
@@ -30,6 +34,8 @@ pub type EditorContext = UseReducerHandle<Editor>;
 pub type NoticesContext = UseReducerHandle<Notices>;
 /// The account context.
 pub type AuthContext = UseReducerHandle<Auth>;
+/// The sync status context.
+pub type SyncContext = UseReducerHandle<SyncState>;
 
 /// The dispatchers, published as a context that never changes value: components that
 /// only act (rows, toasts) take it without re-rendering when the state changes.
@@ -43,6 +49,8 @@ pub struct Dispatch {
     pub notices: UseReducerDispatcher<Notices>,
     /// Changes the account in the header.
     pub auth: UseReducerDispatcher<Auth>,
+    /// Follows the sync status.
+    pub sync: UseReducerDispatcher<SyncState>,
 }
 
 impl Dispatch {
