@@ -34,6 +34,15 @@ pub enum Error {
     /// An outbox patch could not be encoded as JSON.
     #[error("could not encode an outbox patch")]
     Json(#[from] serde_json::Error),
+    /// The folder that holds a database could not be created.
+    #[error("could not create the folder {}", path.display())]
+    Folder {
+        /// The folder.
+        path: std::path::PathBuf,
+        /// Why (permissions, disk full, a file in the way).
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl Error {
@@ -85,6 +94,14 @@ impl From<Error> for IpcError {
             Error::Json(_) => IpcError::new(
                 ErrorCode::Internal,
                 "Something went wrong while saving the change (the log has the details).",
+            ),
+            Error::Folder { path, source } => IpcError::new(
+                ErrorCode::Storage,
+                format!(
+                    "Could not create Bookwish's data folder {}: {source}. Check that it is \
+                     writable.",
+                    path.display()
+                ),
             ),
         }
     }

@@ -45,10 +45,17 @@ struct StoredBook {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database file at `path` and brings its schema up to date.
-    /// The parent directory must exist.
+    /// Opens (creating if needed, its folder included) the database file at `path` and brings
+    /// its schema up to date.
     pub fn open(path: &Path) -> Result<Store> {
         tracing::debug!(path = %path.display(), "opening the local store");
+        // The first sign-in of an account opens a database in a folder that may not exist yet.
+        if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
+            std::fs::create_dir_all(folder).map_err(|source| Error::Folder {
+                path: folder.to_path_buf(),
+                source,
+            })?;
+        }
         Store::prepare(Connection::open(path)?)
     }
 
@@ -1143,6 +1150,22 @@ mod tests {
             pragma("wal_autocheckpoint")?,
             "Integer(10000)",
             "edits leave checkpoints to Store::checkpoint, up to the safety limit"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn opening_creates_the_missing_folder() -> Result<()> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("accounts").join("user_x.sqlite3");
+        let mut store = Store::open(&path)?;
+        store.add(&BookDraft {
+            title: "Dune".into(),
+            ..BookDraft::default()
+        })?;
+        assert!(
+            path.is_file(),
+            "the first open of an account's database must create its folder"
         );
         Ok(())
     }

@@ -25,10 +25,7 @@ async fn assert_no_tokens(app: &App, data_dir: &Path, refresh_token: Option<&str
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    let mut logs = String::new();
-    for entry in std::fs::read_dir(data_dir.join("logs"))? {
-        logs.push_str(&std::fs::read_to_string(entry?.path())?);
-    }
+    let logs = app_log(data_dir)?;
     for (place, text) in [("the page or its storage", &page), ("the log file", &logs)] {
         assert!(
             !looks_like_jwt(text),
@@ -59,6 +56,14 @@ fn looks_like_jwt(text: &str) -> bool {
             .collect();
         token.matches('.').count() >= 2 && token.len() > 40
     })
+}
+
+fn app_log(data_dir: &Path) -> Result<String> {
+    let mut logs = String::new();
+    for entry in std::fs::read_dir(data_dir.join("logs"))? {
+        logs.push_str(&std::fs::read_to_string(entry?.path())?);
+    }
+    Ok(logs)
 }
 
 /// The refresh token the app saved in the Secret Service for `sub`, read with secret-tool.
@@ -99,7 +104,17 @@ async fn alice_signs_in_through_her_browser_stays_signed_in_and_signs_out() -> R
 
     let clicked = Instant::now();
     app.click("[data-testid=sign-in]").await?;
-    let email = app.wait_for_text("[data-testid=account-email]").await?;
+    let email = match app.wait_for_text("[data-testid=account-email]").await {
+        Ok(email) => email,
+        Err(error) => {
+            app.screenshot("sign-in-failure").await?;
+            let shown = app.text("body").await.unwrap_or_default();
+            return Err(error.context(format!(
+                "the window shows: {shown}\nthe app's log:\n{}",
+                app_log(data.path())?
+            )));
+        }
+    };
     let took = clicked.elapsed();
     assert_eq!(
         email, ALICE.email,
