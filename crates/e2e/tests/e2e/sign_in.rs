@@ -128,6 +128,16 @@ async fn alice_signs_in_through_her_browser_stays_signed_in_and_signs_out() -> R
             took.as_millis()
         ),
     )?;
+    // Sync starts with the account: alice's books from the server (the seed's) appear.
+    app.wait_until("alice's server books are pulled into the list", || async {
+        let rows = app.rows().await.unwrap_or_default();
+        Ok(["The Hobbit", "Dune"]
+            .iter()
+            .all(|title| rows.iter().any(|row| row.title == *title)))
+    })
+    .await?;
+    app.wait_for("[data-testid=sync-status][data-phase=synced]")
+        .await?;
     app.screenshot("signed-in").await?;
     let refresh = stored_refresh_token(ALICE.sub);
     assert!(
