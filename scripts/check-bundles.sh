@@ -20,11 +20,16 @@ check() { # name entry-text
   [ $fail = 0 ] && echo "ok   $name: $(grep -E '^Exec=' <<<"$entry")"
 }
 for deb in "$TARGET"/release/bundle/deb/*.deb; do
-  entry=$(dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards './usr/share/applications/*.desktop')
+  entry=$(dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards '*usr/share/applications/*.desktop')
   check "$(basename "$deb")" "$entry"
 done
 for rpm in "$TARGET"/release/bundle/rpm/*.rpm; do
-  entry=$(rpm2cpio "$rpm" | cpio -i --quiet --to-stdout '*/usr/share/applications/*.desktop')
+  # Through a file: cpio stops reading early (a broken pipe would fail pipefail), and
+  # Debian's rpm2cpio exits 1 after writing a complete archive, so judge it by its output.
+  archive=$(mktemp)
+  rpm2cpio "$rpm" > "$archive" || true
+  entry=$(cpio -i --quiet --to-stdout '*usr/share/applications/*.desktop' < "$archive")
+  rm -f "$archive"
   check "$(basename "$rpm")" "$entry"
 done
 exit $fail
