@@ -28,8 +28,21 @@ echo -n bookwish-test | gnome-keyring-daemon --unlock --components=secrets >/dev
 step "lint"
 scripts/lint.sh
 
+# Test output goes to a file first, then to the log: a helper process that outlived its test
+# must not keep a pipe (and so this script) open.
+run_logged() { # log-file command...
+  local log=$1 rc=0
+  shift
+  "$@" > "$log" 2>&1 || rc=$?
+  cat "$log"
+  return $rc
+}
+
+# The app's GTK accessibility bridge would start at-spi daemons that outlive the tests.
+export NO_AT_BRIDGE=1
+
 step "unit and integration tests"
-cargo test --workspace --exclude bookwish-e2e --locked 2>&1 | tee test-output/cargo-test.log
+run_logged test-output/cargo-test.log cargo test --workspace --exclude bookwish-e2e --locked
 
 step "tauri build (.deb and .rpm)"
 tauri build --bundles deb,rpm 2>&1 | tail -n 20
@@ -37,8 +50,8 @@ ls -l "$TARGET"/release/bundle/deb/*.deb "$TARGET"/release/bundle/rpm/*.rpm
 scripts/check-bundles.sh
 
 step "end-to-end tests of the built app (Xvfb + WebDriver)"
-BOOKWISH_E2E_APP="$TARGET/release/bookwish" \
+BOOKWISH_E2E_APP="$TARGET/release/bookwish" run_logged test-output/e2e.log \
   xvfb-run -a -s '-screen 0 1280x800x24' \
-  cargo test -p bookwish-e2e --test e2e --locked -- --test-threads=1 2>&1 | tee test-output/e2e.log
+  cargo test -p bookwish-e2e --test e2e --locked -- --test-threads=1
 
 step "done"

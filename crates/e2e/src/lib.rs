@@ -65,6 +65,9 @@ impl Driver {
             .env("BOOKWISH_DATA_DIR", data_dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
+            // Its own process group, so dropping the driver also stops the WebKitWebDriver it
+            // starts (an orphaned one would keep the test's output pipe open forever).
+            .process_group(0)
             .kill_on_drop(true);
         for (key, value) in extra_env {
             command.env(key, value);
@@ -142,6 +145,12 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        if let Some(pid) = self.child.id() {
+            // The whole group: tauri-driver and the WebKitWebDriver it spawned.
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", "--", &format!("-{pid}")])
+                .status();
+        }
         let _ = self.child.start_kill();
     }
 }
