@@ -98,6 +98,12 @@ fn setup(app: &AppHandle) -> anyhow::Result<()> {
     if let Ok(Some(urls)) = app.deep_link().get_current() {
         urls.into_iter().for_each(|url| open_link(app, url));
     }
+    // A development build is not installed, so no desktop entry routes bookwish:// to it:
+    // register this binary as the handler (installed bundles declare the scheme themselves).
+    #[cfg(all(debug_assertions, any(target_os = "linux", windows)))]
+    if let Err(error) = app.deep_link().register_all() {
+        tracing::warn!(%error, "could not register the bookwish:// handler for this build");
+    }
     let handle = app.clone();
     app.deep_link().on_open_url(move |event| {
         event
