@@ -236,10 +236,21 @@ impl App {
         Ok(self.client.find_all(Locator::Css(css)).await?)
     }
 
-    /// Clicks the element matching `css`.
+    /// Clicks the element matching `css`. The UI may re-render the element between finding
+    /// and clicking it (a status update, say): that is retried, not a failure.
     pub async fn click(&self, css: &str) -> Result<()> {
-        self.wait_for(css).await?.click().await?;
-        Ok(())
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let outcome = match self.wait_for(css).await {
+                Ok(element) => element.click().await.map_err(anyhow::Error::from),
+                Err(error) => Err(error),
+            };
+            match outcome {
+                Ok(()) => return Ok(()),
+                Err(error) if Instant::now() > deadline => return Err(error),
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
     }
 
     /// Replaces the text of the input matching `css`.
