@@ -159,7 +159,8 @@ async fn alice_signs_in_through_her_browser_stays_signed_in_and_signs_out() -> R
     app.wait_until("the header says local-only again", || async {
         Ok(app
             .text("[data-testid=account-status]")
-            .await?
+            .await
+            .unwrap_or_default()
             .contains("Local only"))
     })
     .await?;
