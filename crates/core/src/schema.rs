@@ -6,9 +6,14 @@
 use rusqlite_migration::{Migrations, M};
 
 /// Every migration, oldest first.
-const MIGRATION_LIST: &[M<'static>] = &[M::up(include_str!(
-    "../migrations/sqlite/0001_books_outbox_sync_meta.sql"
-))];
+const MIGRATION_LIST: &[M<'static>] = &[
+    M::up(include_str!(
+        "../migrations/sqlite/0001_books_outbox_sync_meta.sql"
+    )),
+    M::up(include_str!(
+        "../migrations/sqlite/0002_conflicts_rejections.sql"
+    )),
+];
 
 /// The schema's migrations, applied by `Store::open`.
 pub(crate) const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_LIST);

@@ -47,6 +47,9 @@ pub struct SyncStatus {
     pub last_success: Option<i64>,
     /// The last failure's sentence, kept after later successes for the details view.
     pub last_error: Option<String>,
+    /// Conflicts and refused changes waiting for the user ([`crate::SyncIssues`]).
+    #[serde(default)]
+    pub attention: u32,
 }
 
 impl Default for SyncStatus {
@@ -57,6 +60,7 @@ impl Default for SyncStatus {
             pending: 0,
             last_success: None,
             last_error: None,
+            attention: 0,
         }
     }
 }
@@ -72,12 +76,14 @@ mod tests {
             pending: 2,
             last_success: Some(5),
             last_error: None,
+            attention: 0,
         };
         let json = serde_json::to_value(&status)?;
         assert_eq!(
             json,
             serde_json::json!({"phase": {"kind": "syncing", "done": 3, "total": 10},
-                               "pending": 2, "last_success": 5, "last_error": null}),
+                               "pending": 2, "last_success": 5, "last_error": null,
+                               "attention": 0}),
             "the UI reads the phase by its kind tag"
         );
         let back: SyncStatus = serde_json::from_value(json)?;

@@ -32,6 +32,11 @@ pub struct SyncConfig {
     pub backoff_base: Duration,
     /// Longest retry delay.
     pub backoff_max: Duration,
+    /// Longest retry delay while the server cannot be reached at all (connection refused,
+    /// timed out): a failed connect costs next to nothing, and this bounds how long after the
+    /// network (or the server) comes back the app notices by itself. OSes report network
+    /// changes unreliably (a VPN, a captive portal, a server restarting), so the engine probes.
+    pub offline_probe_max: Duration,
 }
 
 impl SyncConfig {
@@ -48,6 +53,7 @@ impl SyncConfig {
             periodic: Duration::from_secs(180),
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(300),
+            offline_probe_max: Duration::from_secs(10),
         }
     }
 }
@@ -123,6 +129,7 @@ impl<T: TokenSource> SyncEngine<T> {
         let status = SyncStatus {
             pending: db.pending()?,
             last_success: db.last_success()?,
+            attention: db.attention()?,
             ..SyncStatus::default()
         };
         let remote = Remote::new(config.remote.clone(), http, tokens);
@@ -173,10 +180,14 @@ impl<T: TokenSource> SyncEngine<T> {
         self.db(move |db| db.dismiss_rejection(id)).await
     }
 
-    /// Re-reads the pending count after a local edit and publishes it.
+    /// Re-reads the pending count (and what waits for the user) after a local edit or a
+    /// settled conflict, and publishes them.
     pub async fn refresh_pending(&self) -> Result<u32> {
-        let pending = self.db(|db| db.pending()).await?;
-        self.inner.status.send_modify(|s| s.pending = pending);
+        let (pending, attention) = self.db(|db| Ok((db.pending()?, db.attention()?))).await?;
+        self.inner.status.send_modify(|s| {
+            s.pending = pending;
+            s.attention = attention;
+        });
         Ok(pending)
     }
 
@@ -204,6 +215,9 @@ impl<T: TokenSource> SyncEngine<T> {
             Err(e) => Err(e),
         };
         let pending = self.db(|db| db.pending()).await.unwrap_or(pending);
+        if let Ok(attention) = self.db(|db| db.attention()).await {
+            self.inner.status.send_modify(|s| s.attention = attention);
+        }
         match &outcome {
             Ok(()) => {
                 let at = now_ms();
@@ -446,9 +460,14 @@ async fn run<T: TokenSource>(
             Ok(_) => attempt = 0,
             Err(error) if error.is_retryable() => {
                 attempt = attempt.saturating_add(1);
+                let ceiling = if error.is_offline() {
+                    config.backoff_max.min(config.offline_probe_max)
+                } else {
+                    config.backoff_max
+                };
                 let wait = error
                     .retry_after()
-                    .unwrap_or_else(|| backoff(config.backoff_base, config.backoff_max, attempt));
+                    .unwrap_or_else(|| backoff(config.backoff_base, ceiling, attempt));
                 tracing::debug!(?wait, attempt, "sync will retry");
                 retry = Some(Instant::now() + wait);
             }

@@ -1,6 +1,6 @@
 //! The engine's side of the local SQLite file: taking outbox batches, recording what the server
 //! answered, applying pulled pages with their cursor, and the `conflicts` and `rejections` the
-//! user reviews.
+//! user reviews (their tables are in the core's migration `0002_conflicts_rejections.sql`).
 //!
 //! [`LocalDb`] holds its own connection to the file the app's [`bookwish_core::Store`] writes
 //! (WAL lets both work at once; writers wait for each other through `busy_timeout`), so a long
@@ -28,35 +28,6 @@ use uuid::Uuid;
 
 use crate::error::Result;
 use crate::remote::{Mutation, PullPage, PushResult};
-
-/// Tables the engine owns in the app's database. `IF NOT EXISTS`: created on every open, and
-/// harmless once a core migration holds the same definitions.
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS conflicts (
-    id           INTEGER PRIMARY KEY,
-    book_id      TEXT    NOT NULL,
-    field        TEXT    NOT NULL,
-    -- JSON: the value the book kept, and the one that lost (shown to the user to pick from).
-    kept_value   TEXT    NOT NULL,
-    lost_value   TEXT    NOT NULL,
-    -- 'client': this device's edit won; 'server': another device's value was kept.
-    winner       TEXT    NOT NULL CHECK (winner IN ('client', 'server')),
-    detected_at  INTEGER NOT NULL
-) STRICT;
-CREATE INDEX IF NOT EXISTS conflicts_by_book ON conflicts (book_id);
-CREATE TABLE IF NOT EXISTS rejections (
-    id           INTEGER PRIMARY KEY,
-    book_id      TEXT    NOT NULL,
-    mutation_id  TEXT    NOT NULL UNIQUE,
-    -- JSON object of the fields the server refused, so the user can fix and apply them again.
-    patch        TEXT    NOT NULL,
-    code         TEXT    NOT NULL,
-    message      TEXT    NOT NULL,
-    rejected_at  INTEGER NOT NULL
-) STRICT;
--- Ids seen during a full re-download, so books the server no longer has can be dropped at its end.
-CREATE TABLE IF NOT EXISTS sync_resync_seen (id TEXT PRIMARY KEY NOT NULL) STRICT, WITHOUT ROWID;
-";
 
 const CURSOR: &str = "sync_cursor";
 const LAST_SYNC: &str = "sync_last_success";
@@ -132,7 +103,6 @@ impl LocalDb {
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.execute_batch(SCHEMA)?;
         Ok(LocalDb { conn, device_id })
     }
 
@@ -146,6 +116,16 @@ impl LocalDb {
         let n: i64 = self
             .conn
             .query_row("SELECT count(*) FROM outbox", [], |row| row.get(0))?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    /// Conflicts plus rejections waiting for the user.
+    pub fn attention(&self) -> Result<u32> {
+        let n: i64 = self.conn.query_row(
+            "SELECT (SELECT count(*) FROM conflicts) + (SELECT count(*) FROM rejections)",
+            [],
+            |row| row.get(0),
+        )?;
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 

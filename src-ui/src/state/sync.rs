@@ -197,6 +197,7 @@ mod tests {
             pending: 0,
             last_success: None,
             last_error: None,
+            attention: 0,
         }
     }
 
@@ -421,6 +422,7 @@ mod tests {
             pending: 2,
             last_success: Some(now - 10 * MIN),
             last_error: Some("Can't reach the server.".into()),
+            attention: 0,
         };
         assert_eq!(
             details(&offline, now),
