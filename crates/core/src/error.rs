@@ -25,6 +25,12 @@ pub enum Error {
         /// The id asked for.
         id: BookId,
     },
+    /// No conflict or refused change has this id (already settled, or settled elsewhere).
+    #[error("no sync issue with id {id}")]
+    IssueNotFound {
+        /// The id asked for.
+        id: i64,
+    },
     /// SQLite failed: disk full, file locked or unreadable, a constraint, corrupt data.
     #[error("the local database failed")]
     Sqlite(#[from] rusqlite::Error),
@@ -62,6 +68,10 @@ impl From<Error> for IpcError {
             Error::NotFound { .. } => IpcError::new(
                 ErrorCode::NotFound,
                 "This book no longer exists; it may have been deleted. Reload the list.",
+            ),
+            Error::IssueNotFound { .. } => IpcError::new(
+                ErrorCode::NotFound,
+                "This was already settled. The list of things to review has been refreshed.",
             ),
             Error::Sqlite(source) => IpcError::new(
                 ErrorCode::Storage,

@@ -33,8 +33,8 @@
 //! - Every edit writes the book row, its outbox entry and the clock in **one transaction**; an
 //!   edit that fails (validation, unknown id, SQLite) writes none of them.
 //! - An edit that changes nothing writes nothing.
-//! - Books are never hard-deleted; reads and edits see live books only, `restore` sees
-//!   tombstones.
+//! - Books are never hard-deleted (moving books to an account leaves tombstones); reads and
+//!   edits see live books only, `restore` sees tombstones.
 //! - `title_fold` / `author_fold` (Unicode lowercase, for search and sort) are rewritten with
 //!   every write of title or author, by the store alone.
 //! - Migrations are append-only; connection PRAGMAs (WAL, foreign keys, busy timeout,
@@ -54,5 +54,5 @@ mod validate;
 
 pub use error::{Error, Result};
 pub use outbox::{OutboxEntry, Patch};
-pub use store::Store;
+pub use store::{Imported, Store};
 pub use validate::fold;

@@ -15,6 +15,11 @@ use crate::outbox::{self, parse_column, OutboxEntry};
 use crate::schema::MIGRATIONS;
 use crate::validate::{self, fold, Fields};
 
+mod moving;
+mod review;
+
+pub use moving::Imported;
+
 /// How long a statement waits for another connection's write lock before failing as busy.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -118,25 +123,7 @@ impl Store {
         let id = Uuid::now_v7();
         let patch = outbox::create_patch(&fields);
         let book = fields.into_book(id, now_ms, now_ms);
-        tx.prepare_cached(
-            "INSERT INTO books (id, title, author, status, notes, rating, started_on, finished_on,
-                                created_at, updated_at, title_fold, author_fold)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        )?
-        .execute(params![
-            id.to_string(),
-            book.title,
-            book.author,
-            book.status.as_str(),
-            book.notes,
-            book.rating,
-            book.started_on,
-            book.finished_on,
-            book.created_at,
-            book.updated_at,
-            fold(&book.title),
-            fold(&book.author),
-        ])?;
+        moving::insert(&tx, &book)?;
         outbox::record(&tx, id, patch, None, stamp, now_ms)?;
         tx.commit()?;
         self.edited_since_checkpoint = true;

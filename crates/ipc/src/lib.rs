@@ -23,7 +23,11 @@ use serde::{Deserialize, Deserializer, Serialize};
 /// The id of a book: a UUIDv7 made on the client, so offline creation needs no server.
 pub type BookId = uuid::Uuid;
 
+pub mod review;
 mod sync_status;
+pub use review::{
+    ConflictChoice, ConflictView, LocalBooksOffer, MovedBooks, RejectionView, SyncIssues,
+};
 pub use sync_status::{SyncPhase, SyncStatus, SYNC_STATUS_EVENT};
 
 /// Limits the core enforces and the server's CHECK constraints repeat. The UI uses them for
@@ -387,6 +391,23 @@ pub mod commands {
     pub const SYNC_STATUS: &str = "sync_status";
     /// `()` → `()`: sync now.
     pub const SYNC_NOW: &str = "sync_now";
+    /// `()` → [`crate::SyncIssues`]: conflicts and refused changes waiting for the user.
+    pub const SYNC_ISSUES: &str = "sync_issues";
+    /// `{ id: i64, choice: ConflictChoice }` → `()`.
+    pub const RESOLVE_CONFLICT: &str = "resolve_conflict";
+    /// `{ id: i64, draft: BookDraft }` → [`crate::Book`]: saves the corrected book (queued
+    /// for sync again) and forgets the rejection.
+    pub const FIX_REJECTION: &str = "fix_rejection";
+    /// `{ id: i64 }` → `()`: forgets a refused change; the book keeps the server's values.
+    pub const DISCARD_REJECTION: &str = "discard_rejection";
+    /// `()` → `Option<LocalBooksOffer>`: after signing in, whether to ask about the
+    /// local-only books (`None`: none, or the user already answered for this account).
+    pub const LOCAL_BOOKS_OFFER: &str = "local_books_offer";
+    /// `()` → [`crate::MovedBooks`]: moves the local-only books into the signed-in account.
+    pub const MOVE_LOCAL_BOOKS: &str = "move_local_books";
+    /// `()` → `()`: keeps the local-only books on this computer; not asked again for this
+    /// account.
+    pub const KEEP_LOCAL_BOOKS: &str = "keep_local_books";
 }
 
 /// Events the shell emits to the UI.
