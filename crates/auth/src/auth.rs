@@ -276,6 +276,11 @@ impl Auth {
             return Ok(None);
         };
         let guard = self.tokens.lock().await;
+        // Two restores at once (the launch's, and sync asking for a token): the second finds
+        // the first's session and must not refresh (and so rotate) the token again.
+        if let Some(profile) = self.profile() {
+            return Ok(Some(profile));
+        }
         let stored = self
             .keychain(|store, account| store.get(account), &record.user_id)
             .await?;
@@ -312,6 +317,11 @@ impl Auth {
     /// A fresh access token for Supabase, refreshed first when less than a minute of it is
     /// left. Concurrent callers share one refresh.
     pub async fn access_token(&self) -> Result<SecretString> {
+        // Asked before the launch's restore ran (sync starts with the remembered account at
+        // once): restore the session here rather than answer "signed out".
+        if self.profile().is_none() && self.restore().await?.is_none() {
+            return Err(Error::NotSignedIn);
+        }
         if let Some(token) = self.fresh_access()? {
             return Ok(token);
         }

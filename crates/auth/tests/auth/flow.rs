@@ -282,6 +282,41 @@ async fn reusing_a_rotated_refresh_token_ends_the_session() -> Result<()> {
     Ok(())
 }
 
+/// At launch the sync engine asks for a token while the shell's restore may still be running
+/// (found by the install test: sync answered "signed out" for a remembered account).
+#[tokio::test]
+async fn a_token_asked_for_before_or_during_the_launch_restore_restores_once() -> Result<()> {
+    let fixture = Fixture::on_stack().await?;
+    let auth = fixture.auth()?;
+    let link = browser(&auth.begin_sign_in().await?, &ALICE).await?;
+    auth.complete_sign_in(&link).await?;
+
+    let relaunched = fixture.auth()?;
+    relaunched
+        .access_token()
+        .await
+        .context("a token asked for before restore() restores the session itself")?;
+    assert_eq!(
+        relaunched.profile().map(|p| p.user_id),
+        Some(ALICE.sub.to_owned()),
+        "asking for a token restored alice's session"
+    );
+
+    // Both at once, as at launch: one refresh only (a second would spend the rotated token
+    // and end the session), so both succeed and the grant stays alive.
+    let racing = fixture.auth()?;
+    let (restored, token) = tokio::join!(racing.restore(), racing.access_token());
+    assert!(
+        restored?.is_some() && token.is_ok(),
+        "restore and a token request at once both succeed"
+    );
+    racing
+        .refresh()
+        .await
+        .context("the grant survives a restore racing a token request")?;
+    Ok(())
+}
+
 #[tokio::test]
 async fn the_keychain_entry_is_per_account() -> Result<()> {
     let fixture = Fixture::on_stack().await?;
