@@ -15,6 +15,13 @@ const COMMANDS: &[&str] = &[
     "sign_out",
     "sync_status",
     "sync_now",
+    "sync_issues",
+    "resolve_conflict",
+    "fix_rejection",
+    "discard_rejection",
+    "local_books_offer",
+    "move_local_books",
+    "keep_local_books",
 ];
 
 fn main() {

@@ -1,13 +1,14 @@
 //! The IPC commands: each one checks its arguments and adapts one call on the core store.
 
 use bookwish_ipc::{
-    Account, AppInfo, Book, BookDraft, BookId, BookList, IpcError, ListQuery, Status, SyncStatus,
+    Account, AppInfo, Book, BookDraft, BookId, BookList, ConflictChoice, IpcError, ListQuery,
+    LocalBooksOffer, MovedBooks, Status, SyncIssues, SyncStatus,
 };
 use tauri::{AppHandle, State};
 
-use crate::account;
 use crate::arg::Arg;
 use crate::state::AppState;
+use crate::{account, local_books};
 
 type Reply<T> = Result<T, IpcError>;
 
@@ -87,4 +88,54 @@ pub fn sync_status(state: State<'_, AppState>) -> Option<SyncStatus> {
 #[tauri::command]
 pub fn sync_now(state: State<'_, AppState>) {
     state.nudge_sync(bookwish_sync::Trigger::SyncNow);
+}
+
+#[tauri::command]
+pub async fn sync_issues(state: State<'_, AppState>) -> Reply<SyncIssues> {
+    state.with_store(|store| store.sync_issues()).await
+}
+
+#[tauri::command]
+pub async fn resolve_conflict(
+    state: State<'_, AppState>,
+    id: Arg<i64>,
+    choice: Arg<ConflictChoice>,
+) -> Reply<()> {
+    let (id, choice) = (id.checked("id")?, choice.checked("choice")?);
+    state
+        .edit(move |store| store.resolve_conflict(id, choice))
+        .await
+}
+
+#[tauri::command]
+pub async fn fix_rejection(
+    state: State<'_, AppState>,
+    id: Arg<i64>,
+    draft: Arg<BookDraft>,
+) -> Reply<Book> {
+    let (id, draft) = (id.checked("id")?, draft.checked("draft")?);
+    state
+        .edit(move |store| store.fix_rejection(id, &draft))
+        .await
+}
+
+#[tauri::command]
+pub async fn discard_rejection(state: State<'_, AppState>, id: Arg<i64>) -> Reply<()> {
+    let id = id.checked("id")?;
+    state.edit(move |store| store.discard_rejection(id)).await
+}
+
+#[tauri::command]
+pub async fn local_books_offer(state: State<'_, AppState>) -> Reply<Option<LocalBooksOffer>> {
+    local_books::offer(&state).await
+}
+
+#[tauri::command]
+pub async fn move_local_books(state: State<'_, AppState>) -> Reply<MovedBooks> {
+    local_books::move_into_account(&state).await
+}
+
+#[tauri::command]
+pub async fn keep_local_books(state: State<'_, AppState>) -> Reply<()> {
+    local_books::keep_local(&state).await
 }

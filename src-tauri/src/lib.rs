@@ -6,6 +6,7 @@ mod account;
 mod arg;
 mod browser;
 mod commands;
+mod local_books;
 mod paths;
 mod state;
 mod sync;
@@ -51,6 +52,13 @@ pub fn run() -> anyhow::Result<()> {
             commands::sign_out,
             commands::sync_status,
             commands::sync_now,
+            commands::sync_issues,
+            commands::resolve_conflict,
+            commands::fix_rejection,
+            commands::discard_rejection,
+            commands::local_books_offer,
+            commands::move_local_books,
+            commands::keep_local_books,
         ])
         .on_window_event(|window, event| {
             if let tauri::WindowEvent::Focused(true) = event {

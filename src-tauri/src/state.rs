@@ -149,6 +149,25 @@ impl AppState {
         Ok(value)
     }
 
+    /// Runs `work` on the local-only database (the one used while signed out), whichever
+    /// account is open: on a connection of its own, off the async runtime.
+    pub async fn with_local_store<T, F>(&self, work: F) -> Result<T, IpcError>
+    where
+        F: FnOnce(&mut Store) -> bookwish_core::Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let path = self.paths.local_database();
+        let outcome =
+            tauri::async_runtime::spawn_blocking(move || work(&mut Store::open(&path)?)).await;
+        match outcome {
+            Ok(result) => result.map_err(|error| {
+                tracing::warn!(error = %error, "local-only database refused");
+                IpcError::from(error)
+            }),
+            Err(_) => Err(internal("while reading the books kept on this computer")),
+        }
+    }
+
     /// Runs `work` on the current store off the async runtime (rusqlite is blocking) and turns
     /// core errors into `{code, message}`.
     pub async fn with_store<T, F>(&self, work: F) -> Result<T, IpcError>
