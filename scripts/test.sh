@@ -54,4 +54,13 @@ BOOKWISH_E2E_APP="$TARGET/release/bookwish" run_logged test-output/e2e.log \
   xvfb-run -a -s '-screen 0 1280x800x24' \
   cargo test -p bookwish-e2e --test e2e --locked -- --test-threads=1
 
+# The .deb as a user gets it: installed with apt-get, started from /usr/bin, signed in through
+# the desktop's bookwish:// handler (xdg-open → gio), uninstalled and reinstalled. Needs root or
+# password-less sudo; it removes the package again at the end.
+step "install test of the .deb (apt-get install, gio deep link, reinstall)"
+deb=$(ls "$TARGET"/release/bundle/deb/*.deb | head -n 1)
+BOOKWISH_E2E_DEB="$deb" BOOKWISH_E2E_APP=/usr/bin/bookwish run_logged test-output/e2e-installed.log \
+  xvfb-run -a -s '-screen 0 1280x800x24' \
+  cargo test -p bookwish-e2e --test installed --locked
+
 step "done"

@@ -55,6 +55,17 @@ pub struct Driver {
 impl Driver {
     /// Starts tauri-driver; every app it launches keeps its data in `data_dir`.
     pub async fn start(data_dir: &Path, extra_env: &[(&str, &str)]) -> Result<Driver> {
+        Driver::start_with(Some(data_dir), extra_env).await
+    }
+
+    /// Starts tauri-driver with the apps it launches keeping their data where an installed app
+    /// does: the OS's per-user data directory under `$HOME` (tests point `HOME` at a scratch
+    /// folder).
+    pub async fn start_with_os_data_dir(extra_env: &[(&str, &str)]) -> Result<Driver> {
+        Driver::start_with(None, extra_env).await
+    }
+
+    async fn start_with(data_dir: Option<&Path>, extra_env: &[(&str, &str)]) -> Result<Driver> {
         let binary = app_binary()?;
         let port = free_port()?;
         let native_port = free_port()?;
@@ -62,13 +73,16 @@ impl Driver {
         command
             .args(["--port", &port.to_string()])
             .args(["--native-port", &native_port.to_string()])
-            .env("BOOKWISH_DATA_DIR", data_dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             // Its own process group, so dropping the driver also stops the WebKitWebDriver it
             // starts (an orphaned one would keep the test's output pipe open forever).
             .process_group(0)
             .kill_on_drop(true);
+        match data_dir {
+            Some(dir) => command.env("BOOKWISH_DATA_DIR", dir),
+            None => command.env_remove("BOOKWISH_DATA_DIR"),
+        };
         for (key, value) in extra_env {
             command.env(key, value);
         }

@@ -7,7 +7,12 @@
 //! - `BOOKWISH_TEST_DELIVER=app` (default): runs the app binary (`BOOKWISH_E2E_APP`) with the
 //!   link as its only argument — what Linux does for a registered scheme; single-instance
 //!   forwards it to the running app;
-//! - `BOOKWISH_TEST_DELIVER=gio`: `gio open <link>`, through the desktop's scheme handler.
+//! - `BOOKWISH_TEST_DELIVER=gio`: `gio open <link>`, through the desktop's scheme handler;
+//! - `BOOKWISH_TEST_DELIVER=xdg-open`: `xdg-open <link>`, what most Linux browsers run (with
+//!   `XDG_CURRENT_DESKTOP=GNOME` it hands the link to `gio open`).
+//!
+//! When `BOOKWISH_TEST_DELIVERED_AT` names a file, the moment the link is handed over (Unix
+//! time in milliseconds) is written there, so a test can time delivery → signed in.
 //!
 //! It never prints the link (it carries the authorization code).
 
@@ -28,11 +33,16 @@ async fn main() -> Result<()> {
         .context("BOOKWISH_TEST_LOGIN must be user:password")?;
     let link = log_in(&Url::parse(&authorize)?, user, password).await?;
     let deliver = std::env::var("BOOKWISH_TEST_DELIVER").unwrap_or_else(|_| "app".to_owned());
+    if let Some(file) = std::env::var_os("BOOKWISH_TEST_DELIVERED_AT") {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
+        std::fs::write(file, now.as_millis().to_string())?;
+    }
     let status = match deliver.as_str() {
         "gio" => std::process::Command::new("gio")
             .arg("open")
             .arg(&link)
             .status()?,
+        "xdg-open" => std::process::Command::new("xdg-open").arg(&link).status()?,
         _ => {
             let app = std::env::var_os("BOOKWISH_E2E_APP").context("BOOKWISH_E2E_APP")?;
             std::process::Command::new(app).arg(&link).status()?
