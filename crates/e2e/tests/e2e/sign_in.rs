@@ -7,9 +7,11 @@
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Context as _, Result};
-use bookwish_e2e::{app_binary, output_dir, App, Driver};
+use anyhow::Result;
+use bookwish_e2e::{output_dir, App};
 use bookwish_stack::{Stack, StackOptions, ALICE};
+
+use crate::support::{self, app_log};
 
 /// Fails if anything shaped like a JWT, or the refresh token itself, shows up in the page,
 /// its storage, or the app's log files.
@@ -58,14 +60,6 @@ fn looks_like_jwt(text: &str) -> bool {
     })
 }
 
-fn app_log(data_dir: &Path) -> Result<String> {
-    let mut logs = String::new();
-    for entry in std::fs::read_dir(data_dir.join("logs"))? {
-        logs.push_str(&std::fs::read_to_string(entry?.path())?);
-    }
-    Ok(logs)
-}
-
 /// The refresh token the app saved in the Secret Service for `sub`, read with secret-tool.
 fn stored_refresh_token(sub: &str) -> Option<String> {
     let output = std::process::Command::new("secret-tool")
@@ -80,20 +74,7 @@ fn stored_refresh_token(sub: &str) -> Option<String> {
 async fn alice_signs_in_through_her_browser_stays_signed_in_and_signs_out() -> Result<()> {
     let stack = Stack::start(StackOptions::default()).await?;
     let data = tempfile::tempdir()?;
-    let config = data.path().join("bookwish.toml");
-    std::fs::write(&config, stack.app_config_toml())?;
-    let app_path = app_binary()?;
-    let login = format!("{}:{}", ALICE.username, ALICE.password);
-    let driver = Driver::start(
-        data.path(),
-        &[
-            ("BOOKWISH_CONFIG", config.to_str().context("utf-8 path")?),
-            ("BROWSER", env!("CARGO_BIN_EXE_test-browser")),
-            ("BOOKWISH_TEST_LOGIN", &login),
-            ("BOOKWISH_E2E_APP", app_path.to_str().context("utf-8 path")?),
-        ],
-    )
-    .await?;
+    let driver = support::sign_in_driver(&stack, data.path()).await?;
 
     let (app, _) = driver.launch().await?;
     let status = app.text("[data-testid=account-status]").await?;
@@ -103,18 +84,7 @@ async fn alice_signs_in_through_her_browser_stays_signed_in_and_signs_out() -> R
     );
 
     let clicked = Instant::now();
-    app.click("[data-testid=sign-in]").await?;
-    let email = match app.wait_for_text("[data-testid=account-email]").await {
-        Ok(email) => email,
-        Err(error) => {
-            app.screenshot("sign-in-failure").await?;
-            let shown = app.text("body").await.unwrap_or_default();
-            return Err(error.context(format!(
-                "the window shows: {shown}\nthe app's log:\n{}",
-                app_log(data.path())?
-            )));
-        }
-    };
+    let email = support::sign_in(&app, data.path()).await?;
     let took = clicked.elapsed();
     assert_eq!(
         email, ALICE.email,

@@ -1,0 +1,82 @@
+//! What the signed-in tests share: a driver whose app can sign in against the local stack
+//! through the test browser, and the click that signs alice in.
+
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use bookwish_e2e::{app_binary, App, Driver};
+use bookwish_stack::{Stack, ALICE};
+
+/// A driver whose apps keep their data in `data_dir`, use the local stack as Clerk and
+/// Supabase, and sign in through the test browser as alice.
+pub async fn sign_in_driver(stack: &Stack, data_dir: &Path) -> Result<Driver> {
+    let config = data_dir.join("bookwish.toml");
+    std::fs::write(&config, stack.app_config_toml())?;
+    let app_path = app_binary()?;
+    let login = format!("{}:{}", ALICE.username, ALICE.password);
+    Driver::start(
+        data_dir,
+        &[
+            ("BOOKWISH_CONFIG", config.to_str().context("utf-8 path")?),
+            ("BROWSER", env!("CARGO_BIN_EXE_test-browser")),
+            ("BOOKWISH_TEST_LOGIN", &login),
+            ("BOOKWISH_E2E_APP", app_path.to_str().context("utf-8 path")?),
+        ],
+    )
+    .await
+}
+
+/// The app's log files, concatenated.
+pub fn app_log(data_dir: &Path) -> Result<String> {
+    let mut logs = String::new();
+    for entry in std::fs::read_dir(data_dir.join("logs"))? {
+        logs.push_str(&std::fs::read_to_string(entry?.path())?);
+    }
+    Ok(logs)
+}
+
+/// Clicks Sign in and waits for the header to name the account; on failure the error carries
+/// what the window showed and the app's log.
+pub async fn sign_in(app: &App, data_dir: &Path) -> Result<String> {
+    app.click("[data-testid=sign-in]").await?;
+    match app.wait_for_text("[data-testid=account-email]").await {
+        Ok(email) => Ok(email),
+        Err(error) => {
+            app.screenshot("sign-in-failure").await?;
+            let shown = app.text("body").await.unwrap_or_default();
+            Err(error.context(format!(
+                "the window shows: {shown}\nthe app's log:\n{}",
+                app_log(data_dir)?
+            )))
+        }
+    }
+}
+
+/// Adds a book through the add form and waits for it to be listed.
+pub async fn add_book(app: &App, title: &str, author: &str) -> Result<()> {
+    app.click("[data-testid=new-book]").await?;
+    app.fill("[data-testid=add-title]", title).await?;
+    app.fill("[data-testid=add-author]", author).await?;
+    app.click("[data-testid=add-submit]").await?;
+    app.wait_until(&format!("{title:?} is listed"), || async {
+        Ok(app
+            .rows()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .any(|row| row.title == title))
+    })
+    .await
+}
+
+/// alice's live books on the server as `title|status` lines, read with psql (not the app).
+pub async fn server_books(stack: &Stack) -> Result<Vec<String>> {
+    let out = stack
+        .psql(&format!(
+            "select title || '|' || status from public.books where user_id = '{}' \
+             and not deleted order by title",
+            ALICE.sub
+        ))
+        .await?;
+    Ok(out.lines().map(str::to_owned).collect())
+}
