@@ -1,17 +1,25 @@
-//! Commands the user triggers from a row, a toast, the header or the status bar: call the core, then dispatch
-//! what happened.
+//! Commands the user triggers from a row, a toast, the header, the status bar or a dialog:
+//! call the core, then dispatch what happened.
 //!
-//! The forms call [`add`] and [`update`] themselves and await them, because their errors are
-//! shown next to a field rather than as a toast.
+//! The forms call [`add`], [`update`] and [`fix_rejection`] themselves and await them, because
+//! their errors are shown next to a field rather than as a toast.
 
 use std::cell::Cell;
 
 use bookwish_ipc::args::{AddBook, ById, SetStatus, UpdateBook};
-use bookwish_ipc::{commands, Account, Book, BookDraft, BookId, IpcError, Status, SyncStatus};
+use bookwish_ipc::review::args::{ByIssueId, FixRejection, ResolveConflict};
+use bookwish_ipc::{
+    commands, Account, Book, BookDraft, BookId, ConflictChoice, IpcError, LocalBooksOffer,
+    MovedBooks, Status, SyncIssues, SyncStatus,
+};
 use wasm_bindgen_futures::spawn_local;
 
 use crate::ipc::{self, NoArgs};
-use crate::state::{AuthAction, Dispatch, EditorAction, LibraryAction, NoticesAction, SyncAction};
+use crate::state::local_books::{kept_text, moved_text};
+use crate::state::{
+    AuthAction, Choice, Dispatch, EditorAction, Issue, LibraryAction, LocalBooksAction,
+    NoticesAction, ReviewAction, SyncAction,
+};
 
 /// Moves a book to `status` (the segmented control of a row).
 pub fn set_status(dispatch: &Dispatch, id: BookId, status: Status) {
@@ -108,29 +116,50 @@ pub fn sign_out(dispatch: &Dispatch) {
     let dispatch = dispatch.clone();
     spawn_local(async move {
         match ipc::call::<_, Account>(commands::SIGN_OUT, &NoArgs {}).await {
-            Ok(account) => {
-                dispatch.auth.dispatch(AuthAction::Changed(account));
-                dispatch.editor.dispatch(EditorAction::Close);
-                dispatch.reload();
-                fetch_sync_status(&dispatch);
-            }
+            Ok(account) => account_changed(&dispatch, account),
             Err(err) => dispatch.auth.dispatch(AuthAction::SignOutFailed(err)),
         }
     });
 }
 
+/// The account changed (signed in or out, by the user or in the background): the list, the
+/// sync status and the review panel were the old account's. A signed-in account is asked
+/// about the books only on this computer.
+pub fn account_changed(dispatch: &Dispatch, account: Account) {
+    let signed_in = matches!(account, Account::SignedIn { .. });
+    dispatch.auth.dispatch(AuthAction::Changed(account));
+    dispatch.editor.dispatch(EditorAction::Close);
+    dispatch.review.dispatch(ReviewAction::Close);
+    dispatch.reload();
+    fetch_sync_status(dispatch);
+    if signed_in {
+        ask_local_books(dispatch);
+    } else {
+        dispatch.local_books.dispatch(LocalBooksAction::Withdrawn);
+    }
+}
+
 thread_local! {
     /// The number of the last `sync_status` question (the UI runs on one thread).
     static SYNC_QUESTIONS: Cell<u64> = const { Cell::new(0) };
+    /// The number of the last `sync_issues` question.
+    static ISSUE_QUESTIONS: Cell<u64> = const { Cell::new(0) };
+    /// The number of the last `local_books_offer` question.
+    static OFFER_QUESTIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The next number of a question counted by `counter`.
+fn next_question(counter: &'static std::thread::LocalKey<Cell<u64>>) -> u64 {
+    counter.with(|last| {
+        last.set(last.get() + 1);
+        last.get()
+    })
 }
 
 /// Asks the shell for the sync status (at start, and whenever the account changed). The
 /// answer is numbered so that one read before a newer `sync-status` event cannot replace it.
 pub fn fetch_sync_status(dispatch: &Dispatch) {
-    let request = SYNC_QUESTIONS.with(|last| {
-        last.set(last.get() + 1);
-        last.get()
-    });
+    let request = next_question(&SYNC_QUESTIONS);
     dispatch.sync.dispatch(SyncAction::Asked(request));
     let dispatch = dispatch.clone();
     spawn_local(async move {
@@ -149,6 +178,142 @@ pub fn sync_now(dispatch: &Dispatch) {
     spawn_local(async move {
         if let Err(err) = ipc::call::<_, ()>(commands::SYNC_NOW, &NoArgs {}).await {
             dispatch.failed(err);
+        }
+    });
+}
+
+/// Asks the shell for the conflicts and refused changes (the review panel is open). The answer
+/// is numbered so a slow one cannot replace a newer one.
+pub fn load_issues(dispatch: &Dispatch) {
+    let request = next_question(&ISSUE_QUESTIONS);
+    dispatch.review.dispatch(ReviewAction::Asked(request));
+    let dispatch = dispatch.clone();
+    spawn_local(async move {
+        match ipc::call::<_, SyncIssues>(commands::SYNC_ISSUES, &NoArgs {}).await {
+            Ok(issues) => dispatch
+                .review
+                .dispatch(ReviewAction::Loaded { request, issues }),
+            Err(err) => {
+                dispatch
+                    .review
+                    .dispatch(ReviewAction::LoadFailed { request });
+                dispatch.failed(err);
+            }
+        }
+    });
+}
+
+/// Settles a conflict: keep the current value or use the other one. The book may change, so
+/// the list is reloaded too.
+pub fn resolve_conflict(dispatch: &Dispatch, id: i64, choice: ConflictChoice) {
+    settle(
+        dispatch,
+        Issue::Conflict(id),
+        commands::RESOLVE_CONFLICT,
+        ResolveConflict { id, choice },
+    );
+}
+
+/// Forgets a refused change; the book keeps the server's values.
+pub fn discard_rejection(dispatch: &Dispatch, id: i64) {
+    settle(
+        dispatch,
+        Issue::Rejection(id),
+        commands::DISCARD_REJECTION,
+        ByIssueId { id },
+    );
+}
+
+/// Runs `command` on one item of the review panel, its buttons waiting meanwhile.
+fn settle<A: serde::Serialize + 'static>(
+    dispatch: &Dispatch,
+    issue: Issue,
+    command: &'static str,
+    args: A,
+) {
+    dispatch.review.dispatch(ReviewAction::Started(issue));
+    let dispatch = dispatch.clone();
+    spawn_local(async move {
+        match ipc::call::<_, ()>(command, &args).await {
+            Ok(()) => {
+                dispatch.review.dispatch(ReviewAction::Done(issue));
+                dispatch.reload();
+            }
+            Err(err) => {
+                dispatch.review.dispatch(ReviewAction::Failed(issue));
+                dispatch.failed(err);
+            }
+        }
+    });
+}
+
+/// Saves the corrected book of a refused change (it syncs again) and forgets the refusal. The
+/// caller (the edit form) shows the error.
+pub async fn fix_rejection(
+    dispatch: &Dispatch,
+    id: i64,
+    draft: BookDraft,
+) -> Result<Book, IpcError> {
+    let book: Book = ipc::call(commands::FIX_REJECTION, &FixRejection { id, draft }).await?;
+    dispatch
+        .review
+        .dispatch(ReviewAction::Done(Issue::Rejection(id)));
+    dispatch
+        .library
+        .dispatch(LibraryAction::Replaced(book.clone()));
+    dispatch.reload();
+    Ok(book)
+}
+
+/// Asks whether books only on this computer wait for a decision (after signing in, and at
+/// start when signed in).
+pub fn ask_local_books(dispatch: &Dispatch) {
+    let request = next_question(&OFFER_QUESTIONS);
+    dispatch
+        .local_books
+        .dispatch(LocalBooksAction::Asked(request));
+    let dispatch = dispatch.clone();
+    spawn_local(async move {
+        match ipc::call::<_, Option<LocalBooksOffer>>(commands::LOCAL_BOOKS_OFFER, &NoArgs {}).await
+        {
+            Ok(offer) => dispatch
+                .local_books
+                .dispatch(LocalBooksAction::Answered { request, offer }),
+            Err(err) => dispatch.failed(err),
+        }
+    });
+}
+
+/// Answers the local books question: move them into the account (they sync from then on) or
+/// keep them on this computer. Says what happened in a toast.
+pub fn decide_local_books(dispatch: &Dispatch, offer: &LocalBooksOffer, choice: Choice) {
+    dispatch
+        .local_books
+        .dispatch(LocalBooksAction::Started(choice));
+    let dispatch = dispatch.clone();
+    let kept = kept_text(offer);
+    spawn_local(async move {
+        let done = match choice {
+            Choice::Move => ipc::call::<_, MovedBooks>(commands::MOVE_LOCAL_BOOKS, &NoArgs {})
+                .await
+                .map(moved_text),
+            Choice::Keep => ipc::call::<_, ()>(commands::KEEP_LOCAL_BOOKS, &NoArgs {})
+                .await
+                .map(|()| kept),
+        };
+        match done {
+            Ok(news) => {
+                dispatch.local_books.dispatch(LocalBooksAction::Finished);
+                dispatch.notices.dispatch(NoticesAction::Info(news));
+                // Moved books join the account's list; kept ones were never in it.
+                if choice == Choice::Move {
+                    dispatch.reload();
+                }
+            }
+            Err(err) => {
+                dispatch.local_books.dispatch(LocalBooksAction::Failed);
+                dispatch.failed(err);
+            }
         }
     });
 }

@@ -98,6 +98,19 @@ impl Fields {
         }
     }
 
+    /// The fields of a draft: a refused change's proposal, for its fix form.
+    pub fn of_draft(draft: &BookDraft) -> Self {
+        Fields {
+            title: draft.title.clone(),
+            author: draft.author.clone(),
+            status: draft.status,
+            notes: draft.notes.clone(),
+            rating: draft.rating,
+            started_on: draft.started_on.clone().unwrap_or_default(),
+            finished_on: draft.finished_on.clone().unwrap_or_default(),
+        }
+    }
+
     /// What to send to the core: everything as typed; an empty date means none.
     pub fn draft(&self) -> BookDraft {
         let date = |text: &str| {
@@ -260,6 +273,17 @@ mod tests {
             Fields::of(&book).draft(),
             BookDraft::from(&book),
             "saving an unchanged editor sends the book as it is"
+        );
+        let draft = BookDraft::from(&book);
+        assert_eq!(
+            Fields::of_draft(&draft),
+            Fields::of(&book),
+            "a proposal opens like the book it describes"
+        );
+        assert_eq!(
+            Fields::of_draft(&draft).draft(),
+            draft,
+            "saving an unchanged fix form sends the proposal as it is"
         );
     }
 

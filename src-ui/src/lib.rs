@@ -5,10 +5,11 @@
 //!   typed commands and gets `Result<T, IpcError>`.
 //! - [`state`]: the app's state as pure reducers, one per area (`Library`: the visible list and
 //!   its query; `Editor`: which form is open; `Notices`: toasts; `Auth`: the account;
-//!   `SyncState`: the sync indicator). Reducers never call IPC, so
-//!   `cargo test` checks them natively.
-//! - [`actions`]: the commands the user triggers (change status, delete, undo): call IPC, then
-//!   dispatch what happened.
+//!   `SyncState`: the sync indicator; `Review`: the panel of conflicts and refused changes;
+//!   `LocalBooks`: the first sign-in's question about books only on this computer). Reducers
+//!   never call IPC, so `cargo test` checks them natively.
+//! - [`actions`]: the commands the user triggers (change status, delete, undo, settle a
+//!   conflict, move local books): call IPC, then dispatch what happened.
 //! - [`components`]: the views. They read state from context providers and keep only what the
 //!   user is typing in local state, so a keystroke re-renders one form, never the list.
 //!
@@ -18,6 +19,8 @@
 //! - The list holds `Rc<Book>`s behind one `Rc`: an action never deep-clones 10,000 books, and
 //!   rows compare by pointer so only changed rows re-render.
 //! - Only the rows in view (plus a margin) are in the DOM; see [`viewport`].
+//! - One form at a time (the add form, a row's editor, or the review panel's fix form), so Esc
+//!   has one meaning and the edit form's ids are unique; an open dialog takes the keys first.
 //! - No inline `style` attributes (the app's CSP forbids them): dynamic sizes are set through
 //!   the CSS object model.
 

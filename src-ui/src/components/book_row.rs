@@ -7,9 +7,10 @@ use bookwish_ipc::{Book, Status};
 use web_sys::HtmlElement;
 use yew::prelude::*;
 
-use super::edit_form::EditForm;
-use super::icons;
+use super::edit_form::{EditForm, EditTarget};
+use super::{focus, icons};
 use crate::actions;
+use crate::form::Fields;
 use crate::state::{Dispatch, EditorAction};
 
 /// Properties of [`BookRow`]. All compare cheaply: an unchanged book is the same `Rc`.
@@ -35,7 +36,7 @@ pub fn BookRow(props: &BookRowProps) -> Html {
         let was_editing = use_mut_ref(|| false);
         use_effect_with(props.editing, move |&editing| {
             let closed = std::mem::replace(&mut *was_editing.borrow_mut(), editing) && !editing;
-            if closed && focus_is_lost() {
+            if closed && focus::is_lost() {
                 if let Some(button) = edit_ref.cast::<HtmlElement>() {
                     let _ = button.focus();
                 }
@@ -60,7 +61,8 @@ pub fn BookRow(props: &BookRowProps) -> Html {
         return html! {
             <div class={row_classes} role="listitem" data-testid="book-row"
                 data-id={id.to_string()} data-status={status.as_str()} data-editing="true">
-                <EditForm book={Rc::clone(book)} />
+                <EditForm target={EditTarget::Book(id)} title={book.title.clone()}
+                    initial={Rc::new(Fields::of(book))} />
             </div>
         };
     }
@@ -123,14 +125,6 @@ pub fn BookRow(props: &BookRowProps) -> Html {
             </div>
         </div>
     }
-}
-
-/// Whether nothing in particular has the focus (it fell back to the page).
-fn focus_is_lost() -> bool {
-    let active = web_sys::window()
-        .and_then(|window| window.document())
-        .and_then(|document| document.active_element());
-    active.is_none_or(|element| element.tag_name().eq_ignore_ascii_case("body"))
 }
 
 /// The rating as five stars, or an empty slot that keeps the columns aligned.

@@ -1,9 +1,10 @@
-//! The inline editor a row expands into.
+//! The edit form: the inline editor a row expands into, and the fix form of a refused change
+//! in the review panel. Both edit every field of a book; they differ only in what saving does.
 
 use std::rc::Rc;
 
 use bookwish_ipc::limits::{AUTHOR_MAX, NOTES_MAX, RATING_MAX, RATING_MIN, TITLE_MAX};
-use bookwish_ipc::Book;
+use bookwish_ipc::BookId;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{ScrollBehavior, ScrollIntoViewOptions, ScrollLogicalPosition};
 use yew::prelude::*;
@@ -18,24 +19,52 @@ use crate::state::{Dispatch, EditorAction};
 
 const FORM: &str = "edit";
 
+/// What saving the form does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EditTarget {
+    /// Saves the book (`update_book`).
+    Book(BookId),
+    /// Saves the corrected book of a refused change (`fix_rejection`), which forgets the
+    /// refusal.
+    Rejection {
+        /// The refused change.
+        id: i64,
+        /// Its book.
+        book_id: BookId,
+    },
+}
+
+impl EditTarget {
+    /// The book being edited.
+    pub fn book_id(self) -> BookId {
+        match self {
+            EditTarget::Book(id) | EditTarget::Rejection { book_id: id, .. } => id,
+        }
+    }
+}
+
 /// Properties of [`EditForm`].
 #[derive(Properties, PartialEq)]
 pub struct EditFormProps {
-    /// The book as it was when editing began.
-    pub book: Rc<Book>,
+    /// What saving does.
+    pub target: EditTarget,
+    /// The book's title, to name the form.
+    pub title: AttrValue,
+    /// The fields as the form opens with them.
+    pub initial: Rc<Fields>,
 }
 
 /// Every field of a book. Enter in a one-line field saves, Ctrl+Enter saves from the notes,
-/// Esc cancels (handled by the window).
+/// Esc cancels (handled by the window, or by the dialog the form is in).
 #[component]
 pub fn EditForm(props: &EditFormProps) -> Html {
     let dispatch = use_context::<Dispatch>();
-    let book = Rc::clone(&props.book);
-    // Starts from the book as it was; later changes to it (say, from sync) do not overwrite
-    // what the user is typing.
+    let target = props.target;
+    // Starts from the fields as they were; later changes to the book (say, from sync) do not
+    // overwrite what the user is typing.
     let fields = use_reducer({
-        let book = Rc::clone(&book);
-        move || Fields::of(&book)
+        let initial = Rc::clone(&props.initial);
+        move || Rc::unwrap_or_clone(initial)
     });
     let error = use_state(|| None::<FormError>);
     let busy = use_state_eq(|| false);
@@ -84,7 +113,6 @@ pub fn EditForm(props: &EditFormProps) -> Html {
         let error = error.clone();
         let busy = busy.clone();
         let dispatch = dispatch.clone();
-        let id = book.id;
         Callback::from(move |()| {
             if *busy {
                 return;
@@ -93,7 +121,13 @@ pub fn EditForm(props: &EditFormProps) -> Html {
             let draft = fields.draft();
             let (error, busy, dispatch) = (error.clone(), busy.clone(), dispatch.clone());
             spawn_local(async move {
-                match actions::update(&dispatch, id, draft).await {
+                let saved = match target {
+                    EditTarget::Book(id) => actions::update(&dispatch, id, draft).await,
+                    EditTarget::Rejection { id, .. } => {
+                        actions::fix_rejection(&dispatch, id, draft).await
+                    }
+                };
+                match saved {
                     Ok(_) => dispatch.editor.dispatch(EditorAction::Close),
                     Err(err) => {
                         error.set(Some(FormError::place(err, &Field::ALL)));
@@ -119,7 +153,7 @@ pub fn EditForm(props: &EditFormProps) -> Html {
     };
 
     let err = error.as_ref();
-    let rating_name = format!("rating-{}", book.id);
+    let rating_name = format!("rating-{}", target.book_id());
     let rating_option = |value: Option<u8>| {
         let checked = fields.rating == value;
         let lit = value.is_some_and(|n| fields.rating.is_some_and(|rating| n <= rating));
@@ -150,7 +184,7 @@ pub fn EditForm(props: &EditFormProps) -> Html {
 
     html! {
         <form ref={form_ref} class="editor" data-testid="edit-form" autocomplete="off"
-            aria-label={format!("Edit “{}”", book.title)} {onsubmit}>
+            aria-label={format!("Edit “{}”", props.title)} {onsubmit}>
             <div class="editor-grid">
                 <div class="field field-wide">
                     <label class="label" for="edit-title">{ "Title" }</label>

@@ -1,14 +1,19 @@
 //! The views. [`App`] owns the state and the app-wide effects (loading the list, the shell's
-//! events, keyboard shortcuts); the others read the state from context.
+//! events, keyboard shortcuts); the others read the state from context. The review panel and
+//! the local books question are modal dialogs (`dialog`), shown while their state says so.
 
 mod add_form;
 mod book_list;
 mod book_row;
+mod dialog;
 mod edit_form;
 mod empty;
 mod fields;
+mod focus;
 mod header;
 mod icons;
+mod local_books;
+mod review;
 mod sidebar;
 mod statusbar;
 mod toasts;
@@ -29,12 +34,15 @@ use crate::ipc::{self, NoArgs};
 use crate::keys::{self, Shortcut};
 use crate::state::{
     Auth, AuthAction, AuthContext, Dispatch, Editor, EditorAction, EditorContext, Library,
-    LibraryAction, LibraryContext, Notices, NoticesContext, SyncAction, SyncContext, SyncState,
+    LibraryAction, LibraryContext, LocalBooks, LocalBooksContext, Notices, NoticesContext, Review,
+    ReviewAction, ReviewContext, SyncAction, SyncContext, SyncState,
 };
 
 use self::add_form::AddForm;
 use self::book_list::BookList as BookListView;
 use self::header::{AuthAlert, Header};
+use self::local_books::LocalBooksDialog;
+use self::review::ReviewPanel;
 use self::sidebar::Sidebar;
 use self::statusbar::StatusBar;
 use self::toasts::Toasts;
@@ -77,13 +85,17 @@ fn Shell() -> Html {
     let notices = use_reducer(Notices::default);
     let auth = use_reducer(Auth::default);
     let sync = use_reducer(SyncState::default);
+    let review = use_reducer(Review::default);
+    let local_books = use_reducer(LocalBooks::default);
     let dispatch = use_memo((), {
-        let (library, editor, notices, auth, sync) = (
+        let (library, editor, notices, auth, sync, review, local_books) = (
             library.clone(),
             editor.clone(),
             notices.clone(),
             auth.clone(),
             sync.clone(),
+            review.clone(),
+            local_books.clone(),
         );
         move |_| Dispatch {
             library: library.dispatcher(),
@@ -91,12 +103,15 @@ fn Shell() -> Html {
             notices: notices.dispatcher(),
             auth: auth.dispatcher(),
             sync: sync.dispatcher(),
+            review: review.dispatcher(),
+            local_books: local_books.dispatcher(),
         }
     });
     let info = use_state(|| None::<Rc<AppInfo>>);
     let search_ref = use_node_ref();
 
-    // What the app is (version, account, data folder): asked once.
+    // What the app is (version, account, data folder): asked once. Signed in at launch, the
+    // books only on this computer may wait for a decision.
     {
         let dispatch = Rc::clone(&dispatch);
         let info = info.clone();
@@ -104,6 +119,9 @@ fn Shell() -> Html {
             spawn_local(async move {
                 match ipc::call::<_, AppInfo>(commands::APP_INFO, &NoArgs {}).await {
                     Ok(answer) => {
+                        if matches!(answer.account, Account::SignedIn { .. }) {
+                            actions::ask_local_books(&dispatch);
+                        }
                         dispatch
                             .auth
                             .dispatch(AuthAction::Info(answer.account.clone()));
@@ -164,19 +182,15 @@ fn Shell() -> Html {
     }
 
     // The account: signed in or out by the browser's deep link, or by the session being
-    // restored or ended in the background, at any time. The list is now another account's.
+    // restored or ended in the background, at any time. The list is now another account's,
+    // and a sign-in may find books only on this computer.
     {
         let dispatch = Rc::clone(&dispatch);
         use_effect_with((), move |_| {
             let changed = {
                 let dispatch = Rc::clone(&dispatch);
                 Callback::from(move |account: Result<Account, IpcError>| match account {
-                    Ok(account) => {
-                        dispatch.auth.dispatch(AuthAction::Changed(account));
-                        dispatch.editor.dispatch(EditorAction::Close);
-                        dispatch.reload();
-                        actions::fetch_sync_status(&dispatch);
-                    }
+                    Ok(account) => actions::account_changed(&dispatch, account),
                     Err(err) => warn(&err),
                 })
             };
@@ -197,14 +211,20 @@ fn Shell() -> Html {
     }
 
     // Sync: the status at start (after an account change it is asked again, above), then
-    // every change the shell sends while an account syncs.
+    // every change the shell sends while an account syncs. A change in the issues waiting
+    // refreshes the review panel.
     {
         let dispatch = Rc::clone(&dispatch);
         use_effect_with((), move |_| {
             let changed = {
                 let dispatch = Rc::clone(&dispatch);
                 Callback::from(move |status: Result<SyncStatus, IpcError>| match status {
-                    Ok(status) => dispatch.sync.dispatch(SyncAction::Event(status)),
+                    Ok(status) => {
+                        dispatch
+                            .review
+                            .dispatch(ReviewAction::Attention(status.attention));
+                        dispatch.sync.dispatch(SyncAction::Event(status));
+                    }
                     Err(err) => warn(&err),
                 })
             };
@@ -242,6 +262,7 @@ fn Shell() -> Html {
 
     let ready = if library.ready { "true" } else { "false" };
     let adding = *editor == Editor::Adding;
+    let reviewing = review.open;
     html! {
         <ContextProvider<Dispatch> context={(*dispatch).clone()}>
         <ContextProvider<LibraryContext> context={library.clone()}>
@@ -249,6 +270,8 @@ fn Shell() -> Html {
         <ContextProvider<NoticesContext> context={notices.clone()}>
         <ContextProvider<AuthContext> context={auth.clone()}>
         <ContextProvider<SyncContext> context={sync.clone()}>
+        <ContextProvider<ReviewContext> context={review.clone()}>
+        <ContextProvider<LocalBooksContext> context={local_books.clone()}>
             <div id="app" class="app" data-testid="app" data-ready={ready}>
                 <Header info={(*info).clone()} />
                 <AuthAlert />
@@ -263,8 +286,14 @@ fn Shell() -> Html {
                     </main>
                 </div>
                 <StatusBar info={(*info).clone()} />
+                if reviewing {
+                    <ReviewPanel />
+                }
+                <LocalBooksDialog />
                 <Toasts />
             </div>
+        </ContextProvider<LocalBooksContext>>
+        </ContextProvider<ReviewContext>>
         </ContextProvider<SyncContext>>
         </ContextProvider<AuthContext>>
         </ContextProvider<NoticesContext>>
@@ -289,7 +318,8 @@ fn on_shortcut(
     let Some(event) = event.dyn_ref::<KeyboardEvent>() else {
         return;
     };
-    if event.default_prevented() || event.is_composing() {
+    // An open dialog has the keys (it handles Esc itself, before this).
+    if event.default_prevented() || event.is_composing() || dialog::any_open() {
         return;
     }
     let target = event.target().and_then(|t| t.dyn_into::<Element>().ok());

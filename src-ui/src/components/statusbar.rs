@@ -1,6 +1,7 @@
 //! The bottom bar: where the books live and, while an account syncs, the sync indicator
-//! (offline / syncing with progress / synced n min ago / error, the changes waiting, and
-//! "Sync now"); then the version and the keyboard shortcuts.
+//! (offline / syncing with progress / synced n min ago / error, the changes waiting, "Sync
+//! now", and the conflicts and refused changes that need a look); then the version and the
+//! keyboard shortcuts.
 
 use std::rc::Rc;
 
@@ -10,8 +11,9 @@ use yew::prelude::*;
 
 use super::icons;
 use crate::actions;
+use crate::state::review::attention_text;
 use crate::state::sync::{can_sync_now, details, pending_text, phase_name, phase_text, progress};
-use crate::state::{AuthContext, Dispatch, SyncContext};
+use crate::state::{AuthContext, Dispatch, ReviewAction, SyncContext};
 
 /// How often "Synced n min ago" is brought up to date.
 const TICK_MS: u32 = 30_000;
@@ -115,6 +117,19 @@ fn SyncIndicator(props: &SyncIndicatorProps) -> Html {
             </span>
         }
     });
+    let attention = attention_text(status.attention).map(|text| {
+        let onclick = dispatch.clone().map(|dispatch| {
+            Callback::from(move |_: MouseEvent| dispatch.review.dispatch(ReviewAction::Open))
+        });
+        html! {
+            <button type="button" class="btn btn-xs sync-attention" data-testid="sync-attention"
+                aria-haspopup="dialog" disabled={onclick.is_none()}
+                title="Conflicts and changes the server refused: review them" {onclick}>
+                { icons::warning() }
+                { text }
+            </button>
+        }
+    });
     let onclick =
         dispatch.map(|dispatch| Callback::from(move |_: MouseEvent| actions::sync_now(&dispatch)));
     let idle = can_sync_now(phase);
@@ -127,6 +142,7 @@ fn SyncIndicator(props: &SyncIndicatorProps) -> Html {
                 { for bar }
             </span>
             { for pending }
+            { for attention }
             <button type="button" class="btn btn-xs btn-ghost sync-now" data-testid="sync-now"
                 disabled={!idle || onclick.is_none()}
                 title={if idle { "Sync with your account now" } else { "Syncing…" }}

@@ -1,4 +1,4 @@
-//! Toasts at the bottom of the window: deletes with undo, and errors.
+//! Toasts at the bottom of the window: deletes with undo, news, and errors.
 
 use gloo_timers::callback::Timeout;
 use wasm_bindgen_futures::spawn_local;
@@ -12,6 +12,8 @@ use crate::state::{Dispatch, Notice, NoticeKind, NoticesAction, NoticesContext};
 const UNDO_MS: u32 = 8_000;
 /// How long an error stays (the user can close it sooner).
 const ERROR_MS: u32 = 12_000;
+/// How long news stays.
+const INFO_MS: u32 = 6_000;
 
 /// The stack of toasts.
 #[component]
@@ -44,6 +46,7 @@ fn Toast(props: &ToastProps) -> Html {
     let lifetime = match props.notice.kind {
         NoticeKind::Deleted(_) => UNDO_MS,
         NoticeKind::Failed(_) => ERROR_MS,
+        NoticeKind::Info(_) => INFO_MS,
     };
 
     let start = {
@@ -115,6 +118,14 @@ fn Toast(props: &ToastProps) -> Html {
                 </div>
             }
         }
+        NoticeKind::Info(text) => html! {
+            <div class="toast toast-info" data-testid="toast" data-kind="info" role="status"
+                onmouseenter={onenter} onmouseleave={onleave}>
+                <span class="toast-icon">{ icons::check_circle() }</span>
+                <span class="toast-text">{ text }</span>
+                { close }
+            </div>
+        },
         NoticeKind::Failed(err) => html! {
             <div class="toast toast-error" data-testid="toast" data-kind="error" role="alert"
                 data-code={format!("{:?}", err.code)}

@@ -1,5 +1,5 @@
 //! Which form is open. One at a time: opening one closes the other, so Esc always has one
-//! obvious meaning.
+//! obvious meaning (and the edit form's element ids are never on the page twice).
 
 use std::rc::Rc;
 
@@ -16,6 +16,8 @@ pub enum Editor {
     Adding,
     /// The row of this book is expanded into its editor.
     Editing(BookId),
+    /// The edit form is open in the review panel, on the refused change with this id.
+    Fixing(i64),
 }
 
 /// What the user did with the forms.
@@ -25,6 +27,8 @@ pub enum EditorAction {
     Add,
     /// Expand the row of this book into its editor.
     Edit(BookId),
+    /// Open the edit form on a refused change ("Fix…" in the review panel).
+    Fix(i64),
     /// Close whatever is open (Esc, Cancel, or saved).
     Close,
     /// This book is gone (deleted): close its editor if it is open.
@@ -39,6 +43,14 @@ impl Editor {
             _ => None,
         }
     }
+
+    /// The refused change being fixed, if any.
+    pub fn fixing(self) -> Option<i64> {
+        match self {
+            Editor::Fixing(id) => Some(id),
+            _ => None,
+        }
+    }
 }
 
 impl Reducible for Editor {
@@ -48,6 +60,7 @@ impl Reducible for Editor {
         let next = match action {
             EditorAction::Add => Editor::Adding,
             EditorAction::Edit(id) => Editor::Editing(id),
+            EditorAction::Fix(id) => Editor::Fixing(id),
             EditorAction::Close => Editor::Closed,
             EditorAction::Removed(id) if *self == Editor::Editing(id) => Editor::Closed,
             EditorAction::Removed(_) => *self,
@@ -73,6 +86,16 @@ mod tests {
         assert_eq!(*state, Editor::Editing(id), "edit opens the row's editor");
         let state = state.reduce(EditorAction::Add);
         assert_eq!(*state, Editor::Adding, "the add form replaces the editor");
+        let state = state.reduce(EditorAction::Fix(7));
+        assert_eq!(
+            *state,
+            Editor::Fixing(7),
+            "fixing a refused change replaces the add form"
+        );
+        assert_eq!(state.fixing(), Some(7), "the fixed change is known");
+        assert_eq!(state.editing(), None, "no row is expanded while fixing");
+        let state = state.reduce(EditorAction::Edit(id));
+        assert_eq!(state.fixing(), None, "a row's editor replaces the fix form");
         let state = state.reduce(EditorAction::Close);
         assert_eq!(*state, Editor::Closed, "close closes");
     }

@@ -8,6 +8,8 @@
 //!   sign-in problem.
 //! - [`SyncState`]: the signed-in account's sync status (offline, syncing, synced, error) and
 //!   its pending changes, for the status bar.
+//! - [`Review`]: the review panel of conflicts and refused changes sync left for the user.
+//! - [`LocalBooks`]: the question, after signing in, about books only on this computer.
 //!
 //! Reducers are pure functions of `(state, action)`; side effects live in `actions` and the
 //! components.
@@ -15,7 +17,9 @@
 mod auth;
 mod editor;
 mod library;
+pub mod local_books;
 mod notices;
+pub mod review;
 pub mod sync;
 
 use yew::functional::{UseReducerDispatcher, UseReducerHandle};
@@ -23,7 +27,9 @@ use yew::functional::{UseReducerDispatcher, UseReducerHandle};
 pub use auth::{avatar_letters, Attempt, Auth, AuthAction, AuthError, AuthStep};
 pub use editor::{Editor, EditorAction};
 pub use library::{Books, Fresh, Library, LibraryAction};
+pub use local_books::{Choice, LocalBooks, LocalBooksAction};
 pub use notices::{Notice, NoticeKind, Notices, NoticesAction, MAX_NOTICES};
+pub use review::{Issue, Review, ReviewAction};
 pub use sync::{SyncAction, SyncState};
 
 /// The library context: the current [`Library`] and its dispatcher.
@@ -36,6 +42,10 @@ pub type NoticesContext = UseReducerHandle<Notices>;
 pub type AuthContext = UseReducerHandle<Auth>;
 /// The sync status context.
 pub type SyncContext = UseReducerHandle<SyncState>;
+/// The review panel context.
+pub type ReviewContext = UseReducerHandle<Review>;
+/// The local books question context.
+pub type LocalBooksContext = UseReducerHandle<LocalBooks>;
 
 /// The dispatchers, published as a context that never changes value: components that
 /// only act (rows, toasts) take it without re-rendering when the state changes.
@@ -51,6 +61,10 @@ pub struct Dispatch {
     pub auth: UseReducerDispatcher<Auth>,
     /// Follows the sync status.
     pub sync: UseReducerDispatcher<SyncState>,
+    /// Opens, fills and closes the review panel.
+    pub review: UseReducerDispatcher<Review>,
+    /// Shows and settles the local books question.
+    pub local_books: UseReducerDispatcher<LocalBooks>,
 }
 
 impl Dispatch {

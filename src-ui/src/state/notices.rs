@@ -1,4 +1,5 @@
-//! Toasts: "Deleted “Title”" with undo, and errors from commands.
+//! Toasts: "Deleted “Title”" with undo, news ("Moved 3 books into your account"), and errors
+//! from commands.
 
 use std::rc::Rc;
 
@@ -24,6 +25,8 @@ pub enum NoticeKind {
     Deleted(Rc<Book>),
     /// A command failed; the toast shows its message.
     Failed(IpcError),
+    /// Something worked that the user should hear about; the toast says what.
+    Info(String),
 }
 
 /// The toasts on screen, oldest first.
@@ -41,6 +44,8 @@ pub enum NoticesAction {
     Deleted(Book),
     /// A command failed.
     Failed(IpcError),
+    /// Something worked; say so.
+    Info(String),
     /// The toast timed out, was closed, or its undo ran.
     Dismiss(u64),
 }
@@ -60,6 +65,7 @@ impl Reducible for Notices {
             }
             NoticesAction::Deleted(book) => NoticeKind::Deleted(Rc::new(book)),
             NoticesAction::Failed(err) => NoticeKind::Failed(err),
+            NoticesAction::Info(text) => NoticeKind::Info(text),
         };
         let mut next = (*self).clone();
         // The same error again (say, the disk stays full) replaces its toast rather than
@@ -148,5 +154,25 @@ mod tests {
             .reduce(NoticesAction::Failed(err));
         assert_eq!(state.items.len(), 1, "the same message is shown once");
         assert_eq!(state.items[0].id, 2, "the repeat restarts the toast");
+    }
+
+    #[test]
+    fn news_is_a_toast_of_its_own() {
+        let state = Rc::<Notices>::default()
+            .reduce(NoticesAction::Failed(IpcError::new(
+                ErrorCode::Storage,
+                "Moved",
+            )))
+            .reduce(NoticesAction::Info("Moved".into()));
+        assert_eq!(
+            state.items.len(),
+            2,
+            "news never replaces an error, even with the same words"
+        );
+        assert_eq!(
+            state.items[1].kind,
+            NoticeKind::Info("Moved".into()),
+            "the news is shown as given"
+        );
     }
 }
