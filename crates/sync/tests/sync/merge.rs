@@ -2,7 +2,7 @@
 //! later clock with the loser kept in `conflicts`, delete beats edit and can be restored, and
 //! both end identical to the server.
 
-use bookwish_ipc::{BookDraft, Status};
+use bookwish_ipc::{BookDraft, ConflictChoice, Status};
 use serde_json::json;
 
 use crate::support::{lease, next_millisecond, server_books, stack, Device, LoginTokens};
@@ -188,6 +188,49 @@ async fn two_devices_merge_fields_and_keep_the_losing_value() {
     assert_eq!(
         lost[0].winner, "server",
         "the other device's value was kept"
+    );
+
+    // The user, on A, reviews it in the app (through the Store, as the shell does) and uses
+    // the losing value after all: an ordinary edit that syncs to B.
+    let issues = a.store.sync_issues().unwrap();
+    let shown = issues
+        .conflicts
+        .iter()
+        .find(|c| c.book_id == merge.id)
+        .expect("the panel lists A's lost edit");
+    assert_eq!(
+        (
+            shown.current.as_str(),
+            shown.other.as_str(),
+            shown.this_device_won
+        ),
+        ("late B", "early A", false),
+        "the panel shows the kept and the losing value, and that the other device won"
+    );
+    a.store
+        .resolve_conflict(shown.id, ConflictChoice::UseOther)
+        .unwrap();
+    a.sync().await;
+    b.sync().await;
+    all_equal(stack, lease.user, &[&a, &b]).await;
+    assert_eq!(
+        server_books(stack, lease.user).await[&merge.id.to_string()]["notes"],
+        "early A",
+        "using the other value reaches the server and the other device"
+    );
+    assert!(
+        a.store
+            .sync_issues()
+            .unwrap()
+            .conflicts
+            .iter()
+            .all(|c| c.id != shown.id),
+        "a settled conflict leaves the panel"
+    );
+    assert_eq!(
+        a.engine.status().borrow().attention,
+        a.store.sync_issue_count().unwrap(),
+        "the status bar's count follows the panel"
     );
 }
 

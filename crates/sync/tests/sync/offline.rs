@@ -222,6 +222,37 @@ async fn refused_changes_are_recorded_and_the_queue_moves_on() {
         "after a refusal the device shows the server's copy"
     );
 
+    // The user fixes it in the app: the panel proposes the refused values, the corrected
+    // book is saved through the Store (as the shell does), and the server takes it.
+    let issues = b.store.sync_issues().unwrap();
+    let refused = &issues.rejections[0];
+    assert!(
+        refused
+            .message
+            .contains("finished_on must not be before started_on"),
+        "the panel shows the server's reason: {}",
+        refused.message
+    );
+    let mut fixed = refused.proposed.clone().expect("the book is still here");
+    assert_eq!(
+        fixed.finished_on.as_deref(),
+        Some("2024-04-01"),
+        "the form opens with the refused value"
+    );
+    fixed.finished_on = Some("2024-06-01".into());
+    b.store.fix_rejection(refused.id, &fixed).unwrap();
+    let report = b.sync().await;
+    assert_eq!(report.rejected, 0, "the corrected change is accepted");
+    assert_eq!(
+        server_books(stack, lease.user).await[&shared.id.to_string()]["finished_on"],
+        "2024-06-01",
+        "the fix reaches the server"
+    );
+    assert!(
+        b.store.sync_issues().unwrap().rejections.is_empty(),
+        "a fixed refusal leaves the panel"
+    );
+
     let report_a = a.sync().await;
     assert_eq!(
         report_a.rejected, 0,
