@@ -20,7 +20,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
 #[tauri::command]
 pub async fn list_books(state: State<'_, AppState>, query: Arg<ListQuery>) -> Reply<BookList> {
     let query = query.checked("query")?;
-    state.with_store(move |store| store.list(&query)).await
+    state.read(move |store| store.list(&query)).await
 }
 
 #[tauri::command]
@@ -36,9 +36,7 @@ pub async fn update_book(
     draft: Arg<BookDraft>,
 ) -> Reply<Book> {
     let (id, draft) = (id.checked("id")?, draft.checked("draft")?);
-    state
-        .with_store(move |store| store.update(id, &draft))
-        .await
+    state.edit(move |store| store.update(id, &draft)).await
 }
 
 #[tauri::command]
@@ -48,9 +46,7 @@ pub async fn set_status(
     status: Arg<Status>,
 ) -> Reply<Book> {
     let (id, status) = (id.checked("id")?, status.checked("status")?);
-    state
-        .with_store(move |store| store.set_status(id, status))
-        .await
+    state.edit(move |store| store.set_status(id, status)).await
 }
 
 #[tauri::command]
@@ -92,7 +88,7 @@ pub fn sync_now(state: State<'_, AppState>) {
 
 #[tauri::command]
 pub async fn sync_issues(state: State<'_, AppState>) -> Reply<SyncIssues> {
-    state.with_store(|store| store.sync_issues()).await
+    state.read(|store| store.sync_issues()).await
 }
 
 #[tauri::command]

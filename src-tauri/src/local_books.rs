@@ -32,7 +32,7 @@ pub async fn offer(state: &AppState) -> Result<Option<LocalBooksOffer>, IpcError
     if signed_in(state).is_err() {
         return Ok(None);
     }
-    let answer = state.with_store(|store| store.setting(ANSWER)).await?;
+    let answer = state.read(|store| store.setting(ANSWER)).await?;
     if answer.as_deref() == Some(KEPT) {
         return Ok(None);
     }
@@ -75,7 +75,5 @@ pub async fn move_into_account(state: &AppState) -> Result<MovedBooks, IpcError>
 /// Keeps the local-only books where they are; the account is not asked again.
 pub async fn keep_local(state: &AppState) -> Result<(), IpcError> {
     signed_in(state)?;
-    state
-        .with_store(|store| store.set_setting(ANSWER, KEPT))
-        .await
+    state.edit(|store| store.set_setting(ANSWER, KEPT)).await
 }

@@ -138,15 +138,26 @@ impl AppState {
         Ok(account)
     }
 
-    /// Like [`AppState::with_store`] for an edit: on success the sync engine hears of it.
+    /// Runs a change on the current store (see [`AppState::read`]); on success the sync
+    /// engine hears of it, so the change is pushed (debounced) and the pending count updates.
+    /// Every write goes through here: `read` cannot write, so no edit can forget the nudge.
     pub async fn edit<T, F>(&self, work: F) -> Result<T, IpcError>
     where
         F: FnOnce(&mut Store) -> bookwish_core::Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let value = self.with_store(work).await?;
+        let value = self.run(work).await?;
         self.nudge_sync(Trigger::LocalEdit);
         Ok(value)
+    }
+
+    /// Runs a read on the current store off the async runtime.
+    pub async fn read<T, F>(&self, work: F) -> Result<T, IpcError>
+    where
+        F: FnOnce(&Store) -> bookwish_core::Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |store| work(store)).await
     }
 
     /// Runs `work` on the local-only database (the one used while signed out), whichever
@@ -170,7 +181,7 @@ impl AppState {
 
     /// Runs `work` on the current store off the async runtime (rusqlite is blocking) and turns
     /// core errors into `{code, message}`.
-    pub async fn with_store<T, F>(&self, work: F) -> Result<T, IpcError>
+    async fn run<T, F>(&self, work: F) -> Result<T, IpcError>
     where
         F: FnOnce(&mut Store) -> bookwish_core::Result<T> + Send + 'static,
         T: Send + 'static,

@@ -4,5 +4,6 @@
 mod local_books;
 mod local_first;
 mod offline;
+mod review;
 mod sign_in;
 mod support;
