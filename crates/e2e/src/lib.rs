@@ -420,6 +420,54 @@ impl App {
         }
     }
 
+    /// Waits until the list shows each of `titles` (among others, in any order).
+    pub async fn wait_for_listed(&self, titles: &[&str]) -> Result<()> {
+        self.wait_until(&format!("{titles:?} are listed"), || async {
+            let rows = self.rows().await.unwrap_or_default();
+            Ok(titles
+                .iter()
+                .all(|title| rows.iter().any(|row| row.title == *title)))
+        })
+        .await
+    }
+
+    /// Adds a book through the add form, as a user does, and waits for it to be listed.
+    pub async fn add_book(&self, title: &str, author: &str) -> Result<()> {
+        self.click("[data-testid=new-book]").await?;
+        self.fill("[data-testid=add-title]", title).await?;
+        self.fill("[data-testid=add-author]", author).await?;
+        self.click("[data-testid=add-submit]").await?;
+        self.wait_for_listed(&[title]).await
+    }
+
+    /// Clicks `status` (Wishlist, Reading, Finished) in the row of `title` and waits for the
+    /// row to show it.
+    pub async fn set_status(&self, title: &str, status: &str) -> Result<()> {
+        self.row(title)
+            .await?
+            .find(Locator::Css(&format!("[data-testid=status-{status}]")))
+            .await?
+            .click()
+            .await?;
+        self.wait_until(&format!("{title:?} shows {status}"), || async {
+            Ok(self.row(title).await?.attr("data-status").await?.as_deref() == Some(status))
+        })
+        .await
+    }
+
+    /// Signs out from the header and waits for it to say the app is local-only again.
+    pub async fn sign_out(&self) -> Result<()> {
+        self.click("[data-testid=sign-out]").await?;
+        self.wait_until("the header says local-only again", || async {
+            Ok(self
+                .text("[data-testid=account-status]")
+                .await
+                .unwrap_or_default()
+                .contains("Local only"))
+        })
+        .await
+    }
+
     /// The row showing `title`.
     pub async fn row(&self, title: &str) -> Result<Element> {
         for row in self.all("[data-testid=book-row]").await? {

@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, ensure, Context as _, Result};
-use bookwish_e2e::{output_dir, App, Driver};
+use bookwish_e2e::{output_dir, Driver};
 use bookwish_stack::{Stack, StackOptions, ALICE};
 
 const PACKAGE: &str = "bookwish";
@@ -99,22 +99,6 @@ async fn wait_for_server_title(stack: &Stack, title: &str) -> Result<()> {
     }
 }
 
-async fn add_book(app: &App, title: &str, author: &str) -> Result<()> {
-    app.click("[data-testid=new-book]").await?;
-    app.fill("[data-testid=add-title]", title).await?;
-    app.fill("[data-testid=add-author]", author).await?;
-    app.click("[data-testid=add-submit]").await?;
-    app.wait_until("the new book is listed", || async {
-        Ok(app
-            .rows()
-            .await
-            .unwrap_or_default()
-            .iter()
-            .any(|row| row.title == title))
-    })
-    .await
-}
-
 #[tokio::test]
 async fn the_installed_deb_receives_the_sign_in_link_and_keeps_books_across_reinstall() -> Result<()>
 {
@@ -194,7 +178,7 @@ async fn the_installed_deb_receives_the_sign_in_link_and_keeps_books_across_rein
 
     app.wait_for("[data-testid=sync-status][data-phase=synced]")
         .await?;
-    add_book(&app, "Installed Reading", "Deb Packager").await?;
+    app.add_book("Installed Reading", "Deb Packager").await?;
     wait_for_server_title(&stack, "Installed Reading").await?;
     app.quit().await?;
     bookwish_e2e::wait_for_exit(Path::new(INSTALLED_BINARY)).await?;

@@ -14,8 +14,8 @@ async fn books_made_before_signing_in_move_into_the_account_when_the_user_says_s
     let driver = support::sign_in_driver(&stack, data.path()).await?;
     let (app, _) = driver.launch().await?;
 
-    support::add_book(&app, "Brought From Before", "Local Author").await?;
-    support::add_book(&app, "Also Local", "Another Author").await?;
+    app.add_book("Brought From Before", "Local Author").await?;
+    app.add_book("Also Local", "Another Author").await?;
     let email = support::sign_in(&app, data.path()).await?;
     assert_eq!(email, ALICE.email, "alice is signed in");
 
@@ -30,16 +30,8 @@ async fn books_made_before_signing_in_move_into_the_account_when_the_user_says_s
         Ok(app.all("[data-testid=local-books-offer]").await?.is_empty())
     })
     .await?;
-    app.wait_until(
-        "the moved books and alice's server books are listed",
-        || async {
-            let rows = app.rows().await.unwrap_or_default();
-            Ok(["Brought From Before", "Also Local", "The Hobbit", "Dune"]
-                .iter()
-                .all(|title| rows.iter().any(|row| row.title == *title)))
-        },
-    )
-    .await?;
+    app.wait_for_listed(&["Brought From Before", "Also Local", "The Hobbit", "Dune"])
+        .await?;
     app.wait_until("the moved books reach Postgres", || async {
         let books = server_books(&stack).await?;
         Ok(books.iter().any(|b| b == "Brought From Before|Wishlist")
@@ -54,15 +46,7 @@ async fn books_made_before_signing_in_move_into_the_account_when_the_user_says_s
 
     // Signed out, the local-only list no longer has the moved books; signing in again does
     // not ask again, since nothing is left to move.
-    app.click("[data-testid=sign-out]").await?;
-    app.wait_until("the header says local-only again", || async {
-        Ok(app
-            .text("[data-testid=account-status]")
-            .await
-            .unwrap_or_default()
-            .contains("Local only"))
-    })
-    .await?;
+    app.sign_out().await?;
     app.wait_for("[data-testid=empty-state]").await?;
     app.quit().await?;
     Ok(())

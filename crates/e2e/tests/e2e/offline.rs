@@ -3,44 +3,25 @@
 //! edit is in Postgres exactly once (read with psql, not through the app).
 
 use anyhow::Result;
-use bookwish_stack::{Stack, StackOptions, ALICE};
-use fantoccini::Locator;
+use bookwish_stack::{Stack, StackOptions};
 
-use crate::support::{self, server_books};
+use crate::support::{self, server_books, SignedIn};
 
 #[tokio::test]
 async fn edits_made_while_the_server_is_down_reach_postgres_once_it_is_back() -> Result<()> {
     let stack = Stack::start(StackOptions::default()).await?;
-    let data = tempfile::tempdir()?;
-    let driver = support::sign_in_driver(&stack, data.path()).await?;
-    let (app, _) = driver.launch().await?;
-    let email = support::sign_in(&app, data.path()).await?;
-    assert_eq!(email, ALICE.email, "alice is signed in");
-    app.wait_until("alice's server books are pulled", || async {
-        let rows = app.rows().await.unwrap_or_default();
-        Ok(["The Hobbit", "Dune"]
-            .iter()
-            .all(|title| rows.iter().any(|row| row.title == *title)))
-    })
-    .await?;
-    app.wait_for("[data-testid=sync-status][data-phase=synced]")
-        .await?;
+    let SignedIn {
+        app,
+        driver: _driver,
+        data: _data,
+    } = support::signed_in_app(&stack).await?;
 
     stack.stop_postgrest().await?;
-    support::add_book(&app, "Offline Notes", "Ada Lovelace").await?;
+    app.add_book("Offline Notes", "Ada Lovelace").await?;
     app.wait_for("[data-testid=sync-status][data-phase=offline]")
         .await?;
-    app.row("Dune")
-        .await?
-        .find(Locator::Css("[data-testid=status-Finished]"))
-        .await?
-        .click()
-        .await?;
-    app.wait_until("Dune shows Finished", || async {
-        Ok(app.row("Dune").await?.attr("data-status").await?.as_deref() == Some("Finished"))
-    })
-    .await?;
-    support::add_book(&app, "Written On A Plane", "Someone Aloft").await?;
+    app.set_status("Dune", "Finished").await?;
+    app.add_book("Written On A Plane", "Someone Aloft").await?;
     app.wait_until("three changes wait for the server", || async {
         Ok(app
             .text("[data-testid=sync-pending]")

@@ -9,9 +9,8 @@ use bookwish_core::Store;
 use bookwish_ipc::{BookDraft, Status};
 use bookwish_stack::{Stack, StackOptions, ALICE};
 use bookwish_sync::{SyncConfig, SyncEngine, TokenError, TokenSource};
-use fantoccini::Locator;
 
-use crate::support::{self, server_books};
+use crate::support::{self, server_books, SignedIn};
 
 /// The other device's session: alice's access token from a headless login.
 struct Token(String);
@@ -31,12 +30,11 @@ impl TokenSource for Token {
 #[tokio::test]
 async fn a_conflict_is_shown_in_the_review_panel_and_the_other_value_can_win() -> Result<()> {
     let stack = Stack::start(StackOptions::default()).await?;
-    let data = tempfile::tempdir()?;
-    let driver = support::sign_in_driver(&stack, data.path()).await?;
-    let (app, _) = driver.launch().await?;
-    support::sign_in(&app, data.path()).await?;
-    app.wait_for("[data-testid=sync-status][data-phase=synced]")
-        .await?;
+    let SignedIn {
+        app,
+        driver: _driver,
+        data,
+    } = support::signed_in_app(&stack).await?;
     let dune = app.row("Dune").await?;
     assert_eq!(
         dune.attr("data-status").await?.as_deref(),
@@ -72,12 +70,7 @@ async fn a_conflict_is_shown_in_the_review_panel_and_the_other_value_can_win() -
 
     // The app has not pulled that; the user finishes Dune. Its later edit wins on the server,
     // and the other device's value is kept for review.
-    app.row("Dune")
-        .await?
-        .find(Locator::Css("[data-testid=status-Finished]"))
-        .await?
-        .click()
-        .await?;
+    app.set_status("Dune", "Finished").await?;
     let attention = match app.wait_for_text("[data-testid=sync-attention]").await {
         Ok(text) => text,
         Err(error) => {

@@ -99,13 +99,7 @@ async fn alice_signs_in_through_her_browser_stays_signed_in_and_signs_out() -> R
         ),
     )?;
     // Sync starts with the account: alice's books from the server (the seed's) appear.
-    app.wait_until("alice's server books are pulled into the list", || async {
-        let rows = app.rows().await.unwrap_or_default();
-        Ok(["The Hobbit", "Dune"]
-            .iter()
-            .all(|title| rows.iter().any(|row| row.title == *title)))
-    })
-    .await?;
+    app.wait_for_listed(&["The Hobbit", "Dune"]).await?;
     app.wait_for("[data-testid=sync-status][data-phase=synced]")
         .await?;
     app.screenshot("signed-in").await?;
@@ -125,15 +119,7 @@ async fn alice_signs_in_through_her_browser_stays_signed_in_and_signs_out() -> R
         "after a relaunch alice must still be signed in"
     );
 
-    app.click("[data-testid=sign-out]").await?;
-    app.wait_until("the header says local-only again", || async {
-        Ok(app
-            .text("[data-testid=account-status]")
-            .await
-            .unwrap_or_default()
-            .contains("Local only"))
-    })
-    .await?;
+    app.sign_out().await?;
     assert!(
         stored_refresh_token(ALICE.sub).is_none(),
         "signing out must delete the keychain entry"

@@ -52,21 +52,24 @@ pub async fn sign_in(app: &App, data_dir: &Path) -> Result<String> {
     }
 }
 
-/// Adds a book through the add form and waits for it to be listed.
-pub async fn add_book(app: &App, title: &str, author: &str) -> Result<()> {
-    app.click("[data-testid=new-book]").await?;
-    app.fill("[data-testid=add-title]", title).await?;
-    app.fill("[data-testid=add-author]", author).await?;
-    app.click("[data-testid=add-submit]").await?;
-    app.wait_until(&format!("{title:?} is listed"), || async {
-        Ok(app
-            .rows()
-            .await
-            .unwrap_or_default()
-            .iter()
-            .any(|row| row.title == title))
-    })
-    .await
+/// The app launched and signed in as alice, her server books pulled and the status Synced.
+/// Fields drop in order: the app quits before its driver stops and its data folder goes.
+pub struct SignedIn {
+    pub app: App,
+    pub driver: Driver,
+    pub data: tempfile::TempDir,
+}
+
+pub async fn signed_in_app(stack: &Stack) -> Result<SignedIn> {
+    let data = tempfile::tempdir()?;
+    let driver = sign_in_driver(stack, data.path()).await?;
+    let (app, _) = driver.launch().await?;
+    let email = sign_in(&app, data.path()).await?;
+    anyhow::ensure!(email == ALICE.email, "alice is signed in, not {email:?}");
+    app.wait_for_listed(&["The Hobbit", "Dune"]).await?;
+    app.wait_for("[data-testid=sync-status][data-phase=synced]")
+        .await?;
+    Ok(SignedIn { app, driver, data })
 }
 
 /// alice's live books on the server as `title|status` lines, read with psql (not the app).
