@@ -7,6 +7,7 @@ mod arg;
 mod browser;
 mod commands;
 mod local_books;
+mod network;
 mod paths;
 mod state;
 mod sync;
@@ -95,6 +96,7 @@ fn setup(app: &AppHandle) -> anyhow::Result<()> {
     });
     let state = AppState::open(paths, &config, version).context("cannot open the books")?;
     app.manage(state);
+    network::watch(app);
     let handle = app.clone();
     tauri::async_runtime::spawn(async move {
         account::start_sync(&handle);
