@@ -307,6 +307,68 @@ fn location(resp: &reqwest::Response, base: &Url, step: &str) -> Result<Url> {
         .map_err(|e| Error::Login(format!("{step}: bad Location {raw:?}: {e}")))
 }
 
+/// The user's part of a sign-in, as their browser does it, headless: opens `authorize` (an
+/// authorization URL the app made) with a cookie jar, logs in on the provider's form and follows
+/// redirects until the provider sends the browser to the app's `bookwish://` link, which it
+/// returns — what a browser hands to the OS. The tests' "system browser".
+pub async fn browser_sign_in(authorize: &str, username: &str, password: &str) -> Result<Url> {
+    let authorize =
+        Url::parse(authorize).map_err(|e| Error::Login(format!("authorize URL: {e}")))?;
+    log_in_at(&browser()?, &authorize, username, password).await
+}
+
+fn browser() -> Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()?)
+}
+
+/// Loads `authorize`, logs in on the interaction form, and follows redirects (each hop
+/// checked) to the deep link.
+async fn log_in_at(
+    http: &reqwest::Client,
+    authorize: &Url,
+    username: &str,
+    password: &str,
+) -> Result<Url> {
+    let resp = http.get(authorize.clone()).send().await?;
+    let interaction = location(&resp, authorize, "authorize")?;
+    if !interaction.path().starts_with("/interaction/") {
+        return Err(Error::Login(format!(
+            "authorize redirected to {interaction} instead of the login interaction"
+        )));
+    }
+    let login_url = Url::parse(&format!(
+        "{}/login",
+        interaction.as_str().trim_end_matches('/')
+    ))
+    .map_err(|e| Error::Login(e.to_string()))?;
+    let mut resp = http
+        .post(login_url.clone())
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await?;
+    if resp.status() == StatusCode::UNAUTHORIZED {
+        return Err(Error::Login(format!(
+            "the provider refused {username:?}: unknown user or wrong password"
+        )));
+    }
+    let mut at = login_url;
+    for _ in 0..10 {
+        let next = location(&resp, &at, "login")?;
+        if next.scheme() == "bookwish" {
+            return Ok(next);
+        }
+        resp = http.get(next.clone()).send().await?;
+        at = next;
+    }
+    Err(Error::Login(
+        "the provider never redirected to the app's deep link".into(),
+    ))
+}
+
 /// The authorization-code + PKCE (S256) flow, headless: one cookie jar, no automatic
 /// redirects, every hop checked.
 pub async fn login(
@@ -316,11 +378,7 @@ pub async fn login(
     password: &str,
 ) -> Result<Tokens> {
     let base = Url::parse(issuer).map_err(|e| Error::Login(format!("issuer {issuer}: {e}")))?;
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()?;
+    let http = browser()?;
     let verifier = random_token();
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     let state = random_token();
@@ -341,37 +399,10 @@ pub async fn login(
         // oidc-provider grants offline_access (a refresh token) only with prompt=consent.
         .append_pair("prompt", "consent");
 
-    let resp = http.get(authorize.clone()).send().await?;
-    let interaction = location(&resp, &authorize, "authorize")?;
-    if !interaction.path().starts_with("/interaction/") {
-        return Err(Error::Login(format!(
-            "authorize redirected to {interaction} instead of the login interaction"
-        )));
-    }
-
-    let login_url = Url::parse(&format!(
-        "{}/login",
-        interaction.as_str().trim_end_matches('/')
-    ))
-    .map_err(|e| Error::Login(e.to_string()))?;
-    let resp = http
-        .post(login_url.clone())
-        .form(&[("username", username), ("password", password)])
-        .send()
-        .await?;
-    if resp.status() == StatusCode::UNAUTHORIZED {
-        return Err(Error::Login(format!(
-            "the provider refused {username:?}: unknown user or wrong password"
-        )));
-    }
-    let resume = location(&resp, &login_url, "login")?;
-
-    let resp = http.get(resume.clone()).send().await?;
-    let callback = location(&resp, &resume, "resume")?;
+    let callback = log_in_at(&http, &authorize, username, password).await?;
     if !callback.as_str().starts_with(REDIRECT_URI) {
-        let body = resp.text().await.unwrap_or_default();
         return Err(Error::Login(format!(
-            "expected a redirect to {REDIRECT_URI}, got {callback} {body}"
+            "expected a redirect to {REDIRECT_URI}, got {callback}"
         )));
     }
     let param = |name: &str| {

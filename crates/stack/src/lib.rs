@@ -29,8 +29,8 @@ mod stack;
 
 pub use error::{Error, Result};
 pub use idp::{
-    jwt_claims, login, refresh, Idp, IdpOptions, TestUser, Tokens, ALICE, BOB, CAROL, CLIENT_ID,
-    DAVE, DEFAULT_AUDIENCE, REDIRECT_URI, SCOPES, SESSION_CLIENT_ID, USERS,
+    browser_sign_in, jwt_claims, login, refresh, Idp, IdpOptions, TestUser, Tokens, ALICE, BOB,
+    CAROL, CLIENT_ID, DAVE, DEFAULT_AUDIENCE, REDIRECT_URI, SCOPES, SESSION_CLIENT_ID, USERS,
 };
 pub use proc::{process_alive, repo_root, signal, wait_gone};
 pub use stack::{migrations, Ports, Stack, StackOptions, StackState};

@@ -3,9 +3,8 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
-use anyhow::{anyhow, bail, ensure, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use bookwish_auth::{AppConfig, Auth, Keychain, ManualClock, SecretStore};
 use bookwish_stack::{Stack, StackOptions, TestUser};
 use tokio::sync::OnceCell;
@@ -124,56 +123,11 @@ impl Drop for Fixture {
 /// until one points at the app's `bookwish://` deep link, which it returns as the OS would hand
 /// it over.
 pub async fn browser(authorize: &Url, user: &TestUser) -> Result<String> {
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()?;
-    let response = http.get(authorize.as_str()).send().await?;
-    let interaction = next_hop(&response, authorize)?;
-    ensure!(
-        interaction.path().starts_with("/interaction/"),
-        "the authorize URL must lead to the login form, not {}",
-        interaction.path()
-    );
-    let login = Url::parse(&format!(
-        "{}/login",
-        interaction.as_str().trim_end_matches('/')
-    ))?;
-    let mut response = http
-        .post(login.as_str())
-        .form(&[("username", user.username), ("password", user.password)])
-        .send()
-        .await?;
-    let mut at = login;
-    for _ in 0..10 {
-        let location = raw_location(&response)?;
-        if location.starts_with("bookwish:") {
-            return Ok(location);
-        }
-        at = at.join(&location)?;
-        response = http.get(at.as_str()).send().await?;
-    }
-    bail!("the provider never redirected to the app's deep link")
-}
-
-fn raw_location(response: &reqwest::Response) -> Result<String> {
-    ensure!(
-        response.status().is_redirection(),
-        "expected a redirect from {}, got {}",
-        response.url().path(),
-        response.status()
-    );
-    Ok(response
-        .headers()
-        .get(reqwest::header::LOCATION)
-        .ok_or_else(|| anyhow!("a redirect without Location"))?
-        .to_str()?
-        .to_owned())
-}
-
-fn next_hop(response: &reqwest::Response, base: &Url) -> Result<Url> {
-    Ok(base.join(&raw_location(response)?)?)
+    Ok(
+        bookwish_stack::browser_sign_in(authorize.as_str(), user.username, user.password)
+            .await?
+            .to_string(),
+    )
 }
 
 /// The value of query parameter `name` in `url`.

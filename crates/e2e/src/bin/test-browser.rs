@@ -16,10 +16,7 @@
 //!
 //! It never prints the link (it carries the authorization code).
 
-use std::time::Duration;
-
-use anyhow::{anyhow, bail, ensure, Context as _, Result};
-use reqwest::Url;
+use anyhow::{ensure, Context as _, Result};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<()> {
@@ -31,7 +28,9 @@ async fn main() -> Result<()> {
     let (user, password) = login
         .split_once(':')
         .context("BOOKWISH_TEST_LOGIN must be user:password")?;
-    let link = log_in(&Url::parse(&authorize)?, user, password).await?;
+    let link = bookwish_stack::browser_sign_in(&authorize, user, password)
+        .await?
+        .to_string();
     let deliver = std::env::var("BOOKWISH_TEST_DELIVER").unwrap_or_else(|_| "app".to_owned());
     if let Some(file) = std::env::var_os("BOOKWISH_TEST_DELIVERED_AT") {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
@@ -54,52 +53,4 @@ async fn main() -> Result<()> {
     );
     eprintln!("test-browser: signed in as {user} and delivered the deep link via {deliver}");
     Ok(())
-}
-
-async fn log_in(authorize: &Url, user: &str, password: &str) -> Result<String> {
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()?;
-    let response = http.get(authorize.clone()).send().await?;
-    let interaction = authorize.join(&location(&response)?)?;
-    ensure!(
-        interaction.path().starts_with("/interaction/"),
-        "the authorize URL must lead to the login form, not {}",
-        interaction.path()
-    );
-    let mut at = Url::parse(&format!(
-        "{}/login",
-        interaction.as_str().trim_end_matches('/')
-    ))?;
-    let mut response = http
-        .post(at.clone())
-        .form(&[("username", user), ("password", password)])
-        .send()
-        .await?;
-    for _ in 0..10 {
-        let next = location(&response)?;
-        if next.starts_with("bookwish:") {
-            return Ok(next);
-        }
-        at = at.join(&next)?;
-        response = http.get(at.clone()).send().await?;
-    }
-    bail!("the provider never redirected to the app's deep link")
-}
-
-fn location(response: &reqwest::Response) -> Result<String> {
-    ensure!(
-        response.status().is_redirection(),
-        "expected a redirect from {}, got {}",
-        response.url().path(),
-        response.status()
-    );
-    Ok(response
-        .headers()
-        .get(reqwest::header::LOCATION)
-        .ok_or_else(|| anyhow!("a redirect without Location"))?
-        .to_str()?
-        .to_owned())
 }
