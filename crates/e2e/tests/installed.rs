@@ -114,10 +114,13 @@ async fn the_installed_deb_receives_the_sign_in_link_and_keeps_books_across_rein
         !Path::new(INSTALLED_BINARY).exists(),
         "{INSTALLED_BINARY} already exists: this test installs and removes the package itself"
     );
+    // WebKit keeps its caches in this folder even for apps told to keep their books elsewhere
+    // (the other e2e tests), so the folder may exist; Bookwish's own files must not.
     let data_dir = os_data_dir()?;
+    let books = data_dir.join("accounts");
     ensure!(
-        !data_dir.exists(),
-        "{} already exists: run this test with a scratch HOME (./x test does)",
+        !books.exists() && !data_dir.join("local.sqlite3").exists(),
+        "{} already holds Bookwish databases: run this test with a scratch HOME (./x test does)",
         data_dir.display()
     );
 
@@ -188,9 +191,10 @@ async fn the_installed_deb_receives_the_sign_in_link_and_keeps_books_across_rein
         !Path::new(INSTALLED_BINARY).exists() && !Path::new(DESKTOP_ENTRY).exists(),
         "removing the package must remove its binary and desktop entry"
     );
+    let account_db = books.join(format!("{}.sqlite3", ALICE.sub));
     ensure!(
-        data_dir.is_dir(),
-        "uninstalling must leave the user's data at {}",
+        account_db.is_file() && data_dir.join("local.sqlite3").is_file(),
+        "uninstalling must leave the user's databases at {}",
         data_dir.display()
     );
     let reinstall_time = apt_get(&["install", deb_arg])?;
