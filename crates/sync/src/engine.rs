@@ -170,16 +170,6 @@ impl<T: TokenSource> SyncEngine<T> {
         self.db(|db| db.rejections()).await
     }
 
-    /// Forgets conflict `id` (the user kept the current value or re-applied the other).
-    pub async fn dismiss_conflict(&self, id: i64) -> Result<()> {
-        self.db(move |db| db.dismiss_conflict(id)).await
-    }
-
-    /// Forgets rejection `id` (the user fixed or discarded the change).
-    pub async fn dismiss_rejection(&self, id: i64) -> Result<()> {
-        self.db(move |db| db.dismiss_rejection(id)).await
-    }
-
     /// Re-reads the pending count (and what waits for the user) after a local edit or a
     /// settled conflict, and publishes them.
     pub async fn refresh_pending(&self) -> Result<u32> {

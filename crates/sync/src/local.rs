@@ -417,20 +417,6 @@ impl LocalDb {
         }
         Ok(rejections)
     }
-
-    /// Forgets a conflict the user has looked at.
-    pub fn dismiss_conflict(&self, id: i64) -> Result<()> {
-        self.conn
-            .execute("DELETE FROM conflicts WHERE id = ?1", [id])?;
-        Ok(())
-    }
-
-    /// Forgets a rejection the user has dealt with.
-    pub fn dismiss_rejection(&self, id: i64) -> Result<()> {
-        self.conn
-            .execute("DELETE FROM rejections WHERE id = ?1", [id])?;
-        Ok(())
-    }
 }
 
 /// The outbox in push order (mutation id), as mutations.
