@@ -76,11 +76,11 @@ pub async fn restore(app: AppHandle) {
 /// Starts syncing the signed-in account, when a Supabase project is configured.
 pub fn start_sync(app: &AppHandle) {
     let state = app.state::<AppState>();
-    let Some((auth, supabase, db_path)) = state.sync_target() else {
+    let Some(target) = state.sync_target() else {
         state.set_sync(None);
         return;
     };
-    match crate::sync::start(app, &db_path, auth, &supabase) {
+    match crate::sync::start(app, target) {
         Ok(handle) => state.set_sync(Some(handle)),
         Err(error) => tracing::error!(%error, "could not start sync"),
     }

@@ -1,137 +1,214 @@
-//! The IPC commands: each one checks its arguments and adapts one call on the core store.
+//! The IPC commands: one [`Handle`] impl per command declared in `bookwish_ipc::commands`, each
+//! adapting one call on the managed state. The Tauri handlers themselves are generated from the
+//! declaration list (`bookwish_ipc::with_commands!`), so a command cannot be declared without a
+//! handler or answer a type the UI does not expect.
 
-use bookwish_ipc::{
-    Account, AppInfo, Book, BookDraft, BookId, BookList, ConflictChoice, IpcError, ListQuery,
-    LocalBooksOffer, MovedBooks, Status, SyncIssues, SyncStatus,
+use std::future::Future;
+
+use bookwish_ipc::commands::{
+    AddBook, CancelSignIn, Command, DeleteBook, DiscardRejection, DismissUnreadable, FixRejection,
+    GetAppInfo, GetLocalBooksOffer, GetSyncIssues, GetSyncStatus, KeepLocalBooks, ListBooks,
+    MoveLocalBooks, ResolveConflict, RestoreBook, SetStatus, SignIn, SignOut, SyncNow, UpdateBook,
 };
-use tauri::{AppHandle, State};
+use bookwish_ipc::IpcError;
+use tauri::{AppHandle, Manager};
 
-use crate::arg::Arg;
+use crate::account;
 use crate::state::AppState;
-use crate::{account, local_books};
 
-type Reply<T> = Result<T, IpcError>;
-
-#[tauri::command]
-pub fn app_info(state: State<'_, AppState>) -> AppInfo {
-    state.info()
+/// How the shell answers one command.
+pub trait Handle: Command {
+    /// Runs the command for the window.
+    fn handle(self, app: &AppHandle)
+        -> impl Future<Output = Result<Self::Output, IpcError>> + Send;
 }
 
-#[tauri::command]
-pub async fn list_books(state: State<'_, AppState>, query: Arg<ListQuery>) -> Reply<BookList> {
-    let query = query.checked("query")?;
-    state.read(move |store| store.list(&query)).await
+/// One Tauri command per declared command, and the handler list.
+macro_rules! tauri_commands {
+    ($($name:ident: $command:path => $output:ty),* $(,)?) => {
+        $(
+            #[tauri::command]
+            async fn $name(
+                app: AppHandle,
+                args: crate::arg::Args<$command>,
+            ) -> Result<$output, IpcError> {
+                <$command as Handle>::handle(args.0?, &app).await
+            }
+        )*
+
+        /// The invoke handler for every declared command.
+        pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$($name),*]
+        }
+    };
 }
 
-#[tauri::command]
-pub async fn add_book(state: State<'_, AppState>, draft: Arg<BookDraft>) -> Reply<Book> {
-    let draft = draft.checked("draft")?;
-    state.edit(move |store| store.add(&draft)).await
+bookwish_ipc::with_commands!(tauri_commands);
+
+fn state(app: &AppHandle) -> tauri::State<'_, AppState> {
+    app.state::<AppState>()
 }
 
-#[tauri::command]
-pub async fn update_book(
-    state: State<'_, AppState>,
-    id: Arg<BookId>,
-    draft: Arg<BookDraft>,
-) -> Reply<Book> {
-    let (id, draft) = (id.checked("id")?, draft.checked("draft")?);
-    state.edit(move |store| store.update(id, &draft)).await
+impl Handle for GetAppInfo {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        Ok(state(app).info())
+    }
 }
 
-#[tauri::command]
-pub async fn set_status(
-    state: State<'_, AppState>,
-    id: Arg<BookId>,
-    status: Arg<Status>,
-) -> Reply<Book> {
-    let (id, status) = (id.checked("id")?, status.checked("status")?);
-    state.edit(move |store| store.set_status(id, status)).await
+impl Handle for ListBooks {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        state(app).read(move |store| store.list(&self.query)).await
+    }
 }
 
-#[tauri::command]
-pub async fn delete_book(state: State<'_, AppState>, id: Arg<BookId>) -> Reply<Book> {
-    let id = id.checked("id")?;
-    state.edit(move |store| store.delete(id)).await
+impl Handle for AddBook {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        state(app).edit(move |store| store.add(&self.draft)).await
+    }
 }
 
-#[tauri::command]
-pub async fn restore_book(state: State<'_, AppState>, id: Arg<BookId>) -> Reply<Book> {
-    let id = id.checked("id")?;
-    state.edit(move |store| store.restore(id)).await
+impl Handle for UpdateBook {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        state(app)
+            .edit(move |store| store.update(self.id, &self.draft))
+            .await
+    }
 }
 
-#[tauri::command]
-pub async fn sign_in(state: State<'_, AppState>) -> Reply<()> {
-    account::sign_in(&state).await
+impl Handle for SetStatus {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        state(app)
+            .edit(move |store| store.set_status(self.id, self.status))
+            .await
+    }
 }
 
-#[tauri::command]
-pub fn cancel_sign_in(state: State<'_, AppState>) -> Reply<()> {
-    state.auth().map(|auth| auth.cancel_sign_in())
+impl Handle for DeleteBook {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        state(app).edit(move |store| store.delete(self.id)).await
+    }
 }
 
-#[tauri::command]
-pub async fn sign_out(app: AppHandle, state: State<'_, AppState>) -> Reply<Account> {
-    account::sign_out(&app, &state).await
+impl Handle for RestoreBook {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        state(app).edit(move |store| store.restore(self.id)).await
+    }
 }
 
-#[tauri::command]
-pub fn sync_status(state: State<'_, AppState>) -> Option<SyncStatus> {
-    state.sync_status()
+impl Handle for SignIn {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        account::sign_in(&state(app)).await
+    }
 }
 
-#[tauri::command]
-pub fn sync_now(state: State<'_, AppState>) {
-    state.nudge_sync(bookwish_sync::Trigger::SyncNow);
+impl Handle for CancelSignIn {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        state(app).auth().map(|auth| auth.cancel_sign_in())
+    }
 }
 
-#[tauri::command]
-pub async fn sync_issues(state: State<'_, AppState>) -> Reply<SyncIssues> {
-    state.read(|store| store.sync_issues()).await
+impl Handle for SignOut {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        account::sign_out(app, &state(app)).await
+    }
 }
 
-#[tauri::command]
-pub async fn resolve_conflict(
-    state: State<'_, AppState>,
-    id: Arg<i64>,
-    choice: Arg<ConflictChoice>,
-) -> Reply<()> {
-    let (id, choice) = (id.checked("id")?, choice.checked("choice")?);
-    state
-        .edit(move |store| store.resolve_conflict(id, choice))
-        .await
+impl Handle for GetSyncStatus {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        Ok(state(app).sync_status())
+    }
 }
 
-#[tauri::command]
-pub async fn fix_rejection(
-    state: State<'_, AppState>,
-    id: Arg<i64>,
-    draft: Arg<BookDraft>,
-) -> Reply<Book> {
-    let (id, draft) = (id.checked("id")?, draft.checked("draft")?);
-    state
-        .edit(move |store| store.fix_rejection(id, &draft))
-        .await
+impl Handle for SyncNow {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        state(app).nudge_sync(bookwish_sync::Trigger::SyncNow);
+        Ok(())
+    }
 }
 
-#[tauri::command]
-pub async fn discard_rejection(state: State<'_, AppState>, id: Arg<i64>) -> Reply<()> {
-    let id = id.checked("id")?;
-    state.edit(move |store| store.discard_rejection(id)).await
+impl Handle for GetSyncIssues {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        state(app).read(|store| store.sync_issues()).await
+    }
 }
 
-#[tauri::command]
-pub async fn local_books_offer(state: State<'_, AppState>) -> Reply<Option<LocalBooksOffer>> {
-    local_books::offer(&state).await
+impl Handle for ResolveConflict {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        state(app)
+            .edit(move |store| store.resolve_conflict(self.id, self.choice))
+            .await
+    }
 }
 
-#[tauri::command]
-pub async fn move_local_books(state: State<'_, AppState>) -> Reply<MovedBooks> {
-    local_books::move_into_account(&state).await
+impl Handle for FixRejection {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        state(app)
+            .edit(move |store| store.fix_rejection(self.id, &self.draft))
+            .await
+    }
 }
 
-#[tauri::command]
-pub async fn keep_local_books(state: State<'_, AppState>) -> Reply<()> {
-    local_books::keep_local(&state).await
+impl Handle for DiscardRejection {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        state(app)
+            .edit(move |store| store.discard_rejection(self.id))
+            .await
+    }
+}
+
+impl Handle for DismissUnreadable {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        state(app)
+            .edit(move |store| store.dismiss_unreadable(self.id))
+            .await
+    }
+}
+
+impl Handle for GetLocalBooksOffer {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        state(app).local_books_offer().await
+    }
+}
+
+impl Handle for MoveLocalBooks {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        state(app).move_local_books().await
+    }
+}
+
+impl Handle for KeepLocalBooks {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        state(app).keep_local_books().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bookwish_ipc::commands::NAMES;
+
+    /// The window may call exactly the declared commands: the capability file names one
+    /// `allow-<command>` permission per command and nothing else of ours.
+    #[test]
+    fn the_capability_allows_exactly_the_declared_commands() {
+        let text = include_str!("../capabilities/main.json");
+        let capability: serde_json::Value = serde_json::from_str(text).expect("main.json is JSON");
+        let mut allowed: Vec<String> = capability["permissions"]
+            .as_array()
+            .expect("a permissions list")
+            .iter()
+            .filter_map(|p| p.as_str())
+            .filter(|p| !p.starts_with("core:"))
+            .map(str::to_owned)
+            .collect();
+        let mut declared: Vec<String> = NAMES
+            .iter()
+            .map(|name| format!("allow-{}", name.replace('_', "-")))
+            .collect();
+        allowed.sort();
+        declared.sort();
+        assert_eq!(
+            allowed, declared,
+            "capabilities/main.json must allow exactly the commands of bookwish_ipc::commands"
+        );
+    }
 }

@@ -6,7 +6,6 @@ mod account;
 mod arg;
 mod browser;
 mod commands;
-mod local_books;
 mod network;
 mod paths;
 mod state;
@@ -15,7 +14,7 @@ mod sync;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use bookwish_auth::AppConfig;
+use bookwish_config::AppConfig;
 use tauri::{AppHandle, Manager};
 use tauri_plugin_deep_link::DeepLinkExt;
 use tracing_subscriber::layer::SubscriberExt as _;
@@ -40,27 +39,7 @@ pub fn run() -> anyhow::Result<()> {
             setup(app.handle())?;
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::app_info,
-            commands::list_books,
-            commands::add_book,
-            commands::update_book,
-            commands::set_status,
-            commands::delete_book,
-            commands::restore_book,
-            commands::sign_in,
-            commands::cancel_sign_in,
-            commands::sign_out,
-            commands::sync_status,
-            commands::sync_now,
-            commands::sync_issues,
-            commands::resolve_conflict,
-            commands::fix_rejection,
-            commands::discard_rejection,
-            commands::local_books_offer,
-            commands::move_local_books,
-            commands::keep_local_books,
-        ])
+        .invoke_handler(commands::handler())
         .on_window_event(|window, event| {
             if let tauri::WindowEvent::Focused(true) = event {
                 if let Some(state) = window.try_state::<AppState>() {
@@ -79,7 +58,7 @@ fn setup(app: &AppHandle) -> anyhow::Result<()> {
         app.path().app_data_dir().context("no app-data directory")?,
         app.path().app_log_dir().context("no log directory")?,
     );
-    std::fs::create_dir_all(&paths.data_dir)
+    bookwish_core::accounts::create_private_dir(&paths.data_dir)
         .with_context(|| format!("cannot create {}", paths.data_dir.display()))?;
     app.manage(LogGuard(init_logging(&paths)?));
 
@@ -94,9 +73,13 @@ fn setup(app: &AppHandle) -> anyhow::Result<()> {
         tracing::error!(%error, "ignoring the configuration; running local-only");
         AppConfig::default()
     });
-    let state = AppState::open(paths, &config, version).context("cannot open the books")?;
+    let state = AppState::open(&paths, &config, version).context("cannot start")?;
     app.manage(state);
     network::watch(app);
+    let handle = app.clone();
+    tauri::async_runtime::spawn(async move {
+        handle.state::<AppState>().checkpoint_when_idle().await;
+    });
     let handle = app.clone();
     tauri::async_runtime::spawn(async move {
         account::start_sync(&handle);
@@ -135,7 +118,7 @@ fn open_link(app: &AppHandle, url: tauri::Url) {
 }
 
 fn init_logging(paths: &Paths) -> anyhow::Result<tracing_appender::non_blocking::WorkerGuard> {
-    std::fs::create_dir_all(&paths.log_dir)
+    bookwish_core::accounts::create_private_dir(&paths.log_dir)
         .with_context(|| format!("cannot create {}", paths.log_dir.display()))?;
     let appender = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)

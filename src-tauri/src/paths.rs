@@ -15,7 +15,7 @@ pub const DATA_DIR_ENV: &str = "BOOKWISH_DATA_DIR";
 pub struct Paths {
     /// Databases live here.
     pub data_dir: PathBuf,
-    /// `bookwish.log` lives here.
+    /// The daily `bookwish.*.log` files live here.
     pub log_dir: PathBuf,
 }
 
@@ -36,11 +36,6 @@ impl Paths {
                 log_dir: os_log_dir,
             },
         }
-    }
-
-    /// The database used while no account is signed in.
-    pub fn local_database(&self) -> PathBuf {
-        self.data_dir.join("local.sqlite3")
     }
 }
 
@@ -65,7 +60,6 @@ mod tests {
             Path::new("/tmp/bw/logs"),
             "logs follow the override"
         );
-        assert_eq!(paths.local_database(), Path::new("/tmp/bw/local.sqlite3"));
     }
 
     #[test]

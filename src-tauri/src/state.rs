@@ -1,28 +1,62 @@
-//! The one state object the shell manages: the open store of the current account, the
-//! sign-in session (when Clerk is configured) and the resolved paths.
+//! The one state object the shell manages: the open store of the account shown now, the sign-in
+//! session (when Clerk is configured), the running sync and the idle-time checkpoint.
 //!
-//! Each account has its own database (`accounts/<user id>.sqlite3`), apart from the
-//! local-only one (`local.sqlite3`): signing in switches the open store, signing out switches
-//! back, and no account ever sees another's books.
+//! Which file holds whose books is the core's business (`bookwish_core::accounts`): signing in
+//! switches the open store to the account's database, signing out switches back to the
+//! local-only one. A database that cannot be opened (say, written by a newer Bookwish) is not a
+//! crash: every command answers why, and the window shows it.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
-use bookwish_auth::{AppConfig, Auth, SupabaseConfig};
+use bookwish_auth::Auth;
+use bookwish_config::{AppConfig, SupabaseConfig};
+use bookwish_core::accounts::Databases;
 use bookwish_core::Store;
-use bookwish_ipc::{Account, AppInfo, ErrorCode, IpcError, Profile, SyncStatus};
+use bookwish_ipc::{
+    Account, AppInfo, ErrorCode, IpcError, LocalBooksOffer, MovedBooks, Profile, SyncStatus,
+};
 use bookwish_sync::{SyncHandle, Trigger};
+use tokio::sync::Notify;
 
 use crate::paths::Paths;
 
+/// Quiet time after the last edit before the log is checkpointed into the database file.
+const IDLE_CHECKPOINT: Duration = Duration::from_secs(2);
+
+/// The store of the account shown now, or why it could not be opened.
+type Opened = Result<Arc<Mutex<Store>>, IpcError>;
+
+/// The account shown now and its store, switched together.
+struct Current {
+    account: Account,
+    store: Opened,
+}
+
+/// Everything the sync engine of the signed-in account needs.
+pub struct SyncTarget {
+    /// The session, for tokens.
+    pub auth: Arc<Auth>,
+    /// The Supabase project.
+    pub supabase: SupabaseConfig,
+    /// The app's one HTTP client.
+    pub http: reqwest::Client,
+    /// The account's database file.
+    pub database: PathBuf,
+    /// Who is signed in (saved to `profiles`).
+    pub profile: Profile,
+}
+
 /// Managed by Tauri for the whole run; commands reach the core only through it.
 pub struct AppState {
-    store: Mutex<Arc<Mutex<Store>>>,
-    account: Mutex<Account>,
+    current: Mutex<Current>,
+    databases: Databases,
     auth: Option<Arc<Auth>>,
     supabase: Option<SupabaseConfig>,
+    http: reqwest::Client,
     sync: Mutex<Option<SyncHandle>>,
-    paths: Paths,
+    edited: Arc<Notify>,
     version: String,
 }
 
@@ -41,44 +75,71 @@ fn internal(what: &str) -> IpcError {
     )
 }
 
+fn sign_in_first() -> IpcError {
+    IpcError::new(
+        ErrorCode::Auth,
+        "Sign in first: books can only be moved into an account.",
+    )
+}
+
+/// Runs blocking `work` off the async runtime, turning core errors into `{code, message}`.
+async fn blocking<T, F>(what: &'static str, work: F) -> Result<T, IpcError>
+where
+    F: FnOnce() -> bookwish_core::Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    match tauri::async_runtime::spawn_blocking(work).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => {
+            tracing::warn!(error = %error, what, "command refused");
+            Err(IpcError::from(error))
+        }
+        Err(join_error) => {
+            tracing::error!(error = %join_error, what, "command crashed");
+            Err(internal(what))
+        }
+    }
+}
+
 impl AppState {
     /// Opens the database of the account remembered from last time (or the local-only one)
     /// and prepares sign-in when the configuration names a Clerk instance.
-    pub fn open(paths: Paths, config: &AppConfig, version: String) -> anyhow::Result<AppState> {
+    pub fn open(paths: &Paths, config: &AppConfig, version: String) -> anyhow::Result<AppState> {
+        let http = bookwish_config::http_client();
         let auth = config.clerk.clone().map(|clerk| {
-            Arc::new(
-                Auth::new(
-                    clerk,
-                    config.supabase.clone(),
-                    Arc::new(bookwish_auth::Keychain::new()),
-                    paths.data_dir.clone(),
-                )
-                .with_http_client(bookwish_auth::http_client()),
-            )
+            Arc::new(Auth::new(
+                clerk,
+                Arc::new(bookwish_auth::Keychain::new()),
+                paths.data_dir.clone(),
+                http.clone(),
+            ))
         });
         let remembered = match &auth {
             Some(auth) => auth.remembered()?,
             None => None,
         };
-        let account = account_for(auth.is_some(), remembered.clone());
-        let store = Store::open(&database_for(&paths, remembered.as_ref()))?;
+        let databases = Databases::new(&paths.data_dir);
+        let current = open_current(&databases, auth.is_some(), remembered);
         Ok(AppState {
-            store: Mutex::new(Arc::new(Mutex::new(store))),
-            account: Mutex::new(account),
+            current: Mutex::new(current),
+            databases,
             auth,
             supabase: config.supabase.clone(),
+            http,
             sync: Mutex::new(None),
-            paths,
+            edited: Arc::new(Notify::new()),
             version,
         })
     }
 
     /// What the UI needs at start.
     pub fn info(&self) -> AppInfo {
+        let current = lock(&self.current);
         AppInfo {
             version: self.version.clone(),
-            account: lock(&self.account).clone(),
-            data_dir: self.paths.data_dir.display().to_string(),
+            account: current.account.clone(),
+            data_dir: self.databases.root().display().to_string(),
+            problem: current.store.as_ref().err().cloned(),
         }
     }
 
@@ -91,17 +152,21 @@ impl AppState {
 
     /// The account shown now.
     pub fn account(&self) -> Account {
-        lock(&self.account).clone()
+        lock(&self.current).account.clone()
     }
 
-    /// What is needed to sync the signed-in account: the session and the Supabase project.
-    pub fn sync_target(&self) -> Option<(Arc<Auth>, SupabaseConfig, PathBuf)> {
+    /// What is needed to sync the signed-in account, when a Supabase project is configured.
+    pub fn sync_target(&self) -> Option<SyncTarget> {
         let Account::SignedIn { profile } = self.account() else {
             return None;
         };
-        let auth = Arc::clone(self.auth.as_ref()?);
-        let supabase = self.supabase.clone()?;
-        Some((auth, supabase, database_for(&self.paths, Some(&profile))))
+        Some(SyncTarget {
+            auth: Arc::clone(self.auth.as_ref()?),
+            supabase: self.supabase.clone()?,
+            http: self.http.clone(),
+            database: self.databases.account(&profile.user_id),
+            profile,
+        })
     }
 
     /// Replaces the running sync (stopping the old one, if any).
@@ -128,26 +193,33 @@ impl AppState {
     /// Switches to the database of `profile` (or the local-only one for `None`) and returns
     /// the account the UI should now show.
     pub async fn switch_account(&self, profile: Option<Profile>) -> Result<Account, IpcError> {
-        let path = database_for(&self.paths, profile.as_ref());
-        let store = tauri::async_runtime::spawn_blocking(move || Store::open(&path))
-            .await
-            .map_err(|_| internal("while opening the account's books"))??;
-        *lock(&self.store) = Arc::new(Mutex::new(store));
-        let account = account_for(self.auth.is_some(), profile);
-        *lock(&self.account) = account.clone();
-        Ok(account)
+        let databases = self.databases.clone();
+        let signs_in = self.auth.is_some();
+        let current = tauri::async_runtime::spawn_blocking(move || {
+            open_current(&databases, signs_in, profile)
+        })
+        .await
+        .map_err(|_| internal("while opening the account's books"))?;
+        let problem = current.store.as_ref().err().cloned();
+        let account = current.account.clone();
+        *lock(&self.current) = current;
+        match problem {
+            Some(problem) => Err(problem),
+            None => Ok(account),
+        }
     }
 
     /// Runs a change on the current store (see [`AppState::read`]); on success the sync
-    /// engine hears of it, so the change is pushed (debounced) and the pending count updates.
+    /// engine hears of it (the change is pushed, debounced) and an idle checkpoint is due.
     /// Every write goes through here: `read` cannot write, so no edit can forget the nudge.
     pub async fn edit<T, F>(&self, work: F) -> Result<T, IpcError>
     where
         F: FnOnce(&mut Store) -> bookwish_core::Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let value = self.run(work).await?;
-        self.nudge_sync(Trigger::LocalEdit);
+        let store = self.store()?;
+        let value = blocking("while saving", move || work(&mut lock(&store))).await?;
+        self.edited();
         Ok(value)
     }
 
@@ -157,120 +229,107 @@ impl AppState {
         F: FnOnce(&Store) -> bookwish_core::Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        self.run(move |store| work(store)).await
+        let store = self.store()?;
+        blocking("while reading", move || work(&lock(&store))).await
     }
 
-    /// Runs `work` on the local-only database (the one used while signed out), whichever
-    /// account is open: on a connection of its own, off the async runtime.
-    pub async fn with_local_store<T, F>(&self, work: F) -> Result<T, IpcError>
-    where
-        F: FnOnce(&mut Store) -> bookwish_core::Result<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        let path = self.paths.local_database();
-        let outcome =
-            tauri::async_runtime::spawn_blocking(move || work(&mut Store::open(&path)?)).await;
-        match outcome {
-            Ok(result) => result.map_err(|error| {
-                tracing::warn!(error = %error, "local-only database refused");
-                IpcError::from(error)
-            }),
-            Err(_) => Err(internal("while reading the books kept on this computer")),
+    /// After signing in, whether to ask about the books kept in the local-only database.
+    pub async fn local_books_offer(&self) -> Result<Option<LocalBooksOffer>, IpcError> {
+        let Some(account) = self.account_store()? else {
+            return Ok(None);
+        };
+        let databases = self.databases.clone();
+        blocking("while reading the books kept on this computer", move || {
+            let local = databases.open_local()?;
+            lock(&account).local_books_offer(&local)
+        })
+        .await
+    }
+
+    /// Moves the local-only books into the account signed in now — that account's database,
+    /// taken once, whatever happens to the session meanwhile.
+    pub async fn move_local_books(&self) -> Result<MovedBooks, IpcError> {
+        let account = self.account_store()?.ok_or_else(sign_in_first)?;
+        let databases = self.databases.clone();
+        let moved = blocking("while moving the books", move || {
+            let mut local = databases.open_local()?;
+            lock(&account).move_local_books(&mut local)
+        })
+        .await?;
+        self.edited();
+        Ok(moved)
+    }
+
+    /// Keeps the local-only books on this computer; the signed-in account is not asked again.
+    pub async fn keep_local_books(&self) -> Result<(), IpcError> {
+        let account = self.account_store()?.ok_or_else(sign_in_first)?;
+        blocking("while saving the answer", move || {
+            lock(&account).keep_local_books()
+        })
+        .await
+    }
+
+    /// Checkpoints the current database a little after the last edit, so edits themselves
+    /// never pay for flushing the log (see `Store::checkpoint`). Runs until the app exits.
+    pub async fn checkpoint_when_idle(&self) {
+        loop {
+            self.edited.notified().await;
+            // Wait for a quiet spell: every edit meanwhile starts it over.
+            while tokio::time::timeout(IDLE_CHECKPOINT, self.edited.notified())
+                .await
+                .is_ok()
+            {}
+            if let Ok(store) = self.store() {
+                let done = blocking("while tidying the database", move || {
+                    lock(&store).checkpoint()
+                })
+                .await;
+                if let Err(error) = done {
+                    tracing::warn!(%error.message, "idle checkpoint failed");
+                }
+            }
         }
     }
 
-    /// Runs `work` on the current store off the async runtime (rusqlite is blocking) and turns
-    /// core errors into `{code, message}`.
-    async fn run<T, F>(&self, work: F) -> Result<T, IpcError>
-    where
-        F: FnOnce(&mut Store) -> bookwish_core::Result<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        let store = Arc::clone(&lock(&self.store));
-        let outcome = tauri::async_runtime::spawn_blocking(move || work(&mut lock(&store))).await;
-        match outcome {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => {
-                tracing::warn!(error = %error, "command refused");
-                Err(IpcError::from(error))
-            }
-            Err(join_error) => {
-                tracing::error!(error = %join_error, "command crashed");
-                Err(internal("while saving"))
-            }
+    /// A change was committed: tell sync, and start the idle-checkpoint countdown.
+    fn edited(&self) {
+        self.nudge_sync(Trigger::LocalEdit);
+        self.edited.notify_one();
+    }
+
+    fn store(&self) -> Opened {
+        lock(&self.current).store.clone()
+    }
+
+    /// The signed-in account's store, `None` while local-only.
+    fn account_store(&self) -> Result<Option<Arc<Mutex<Store>>>, IpcError> {
+        let current = lock(&self.current);
+        match current.account {
+            Account::SignedIn { .. } => current.store.clone().map(Some),
+            Account::LocalOnly { .. } => Ok(None),
         }
     }
 }
 
-fn account_for(sign_in_available: bool, profile: Option<Profile>) -> Account {
-    match profile {
+/// Opens the database of `profile` (or the local-only one), keeping a failure to show.
+fn open_current(
+    databases: &Databases,
+    sign_in_available: bool,
+    profile: Option<Profile>,
+) -> Current {
+    let opened = match &profile {
+        Some(profile) => databases.open_account(&profile.user_id),
+        None => databases.open_local(),
+    };
+    let store = opened
+        .map(|store| Arc::new(Mutex::new(store)))
+        .map_err(|error| {
+            tracing::error!(%error, "the books could not be opened");
+            IpcError::from(error)
+        });
+    let account = match profile {
         Some(profile) => Account::SignedIn { profile },
         None => Account::LocalOnly { sign_in_available },
-    }
-}
-
-/// `local.sqlite3` for no account, `accounts/<user id>.sqlite3` for one. The user id is the
-/// provider's `sub`; anything but letters, digits, `-` and `_` is replaced so it is always a
-/// plain file name.
-fn database_for(paths: &Paths, profile: Option<&Profile>) -> PathBuf {
-    match profile {
-        None => paths.local_database(),
-        Some(profile) => {
-            let name: String = profile
-                .user_id
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            paths
-                .data_dir
-                .join("accounts")
-                .join(format!("{name}.sqlite3"))
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn profile(user_id: &str) -> Profile {
-        Profile {
-            user_id: user_id.to_owned(),
-            name: String::new(),
-            email: String::new(),
-            initials: "?".to_owned(),
-        }
-    }
-
-    #[test]
-    fn each_account_has_its_own_database_apart_from_local() {
-        let paths = Paths::resolve(Some(std::path::Path::new("/d")), "/x".into(), "/y".into());
-        let local = database_for(&paths, None);
-        let alice = database_for(&paths, Some(&profile("user_alice")));
-        let bob = database_for(&paths, Some(&profile("user_bob")));
-        assert_eq!(
-            local,
-            PathBuf::from("/d/local.sqlite3"),
-            "no account: the local database"
-        );
-        assert_eq!(alice, PathBuf::from("/d/accounts/user_alice.sqlite3"));
-        assert_ne!(alice, bob, "two accounts never share a database");
-    }
-
-    #[test]
-    fn a_hostile_user_id_stays_a_plain_file_name() {
-        let paths = Paths::resolve(Some(std::path::Path::new("/d")), "/x".into(), "/y".into());
-        let path = database_for(&paths, Some(&profile("../../etc/passwd")));
-        assert_eq!(
-            path.parent(),
-            Some(std::path::Path::new("/d/accounts")),
-            "a user id must never escape the accounts folder: {path:?}"
-        );
-    }
+    };
+    Current { account, store }
 }

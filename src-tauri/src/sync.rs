@@ -2,13 +2,14 @@
 //! change as `sync-status`, and `books-changed` after each sync that finished, so the list
 //! shows what came from other devices.
 
-use std::path::Path;
 use std::sync::Arc;
 
-use bookwish_auth::{Auth, SupabaseConfig};
+use bookwish_auth::Auth;
 use bookwish_ipc::{events, SyncPhase, SyncStatus, SYNC_STATUS_EVENT};
 use bookwish_sync::{SyncConfig, SyncEngine, SyncHandle, TokenError, TokenSource};
 use tauri::{AppHandle, Emitter};
+
+use crate::state::SyncTarget;
 
 /// Bearer tokens for Supabase from the sign-in session.
 pub struct AuthTokens(pub Arc<Auth>);
@@ -33,20 +34,19 @@ impl TokenSource for AuthTokens {
     }
 }
 
-/// Starts syncing the account database at `db_path`; the returned handle stops it when told
-/// to (or dropped). Must run inside the async runtime.
-pub fn start(
-    app: &AppHandle,
-    db_path: &Path,
-    auth: Arc<Auth>,
-    supabase: &SupabaseConfig,
-) -> Result<SyncHandle, bookwish_sync::Error> {
-    let config = SyncConfig::new(supabase.rest_url.as_str(), supabase.anon_key.clone());
+/// Starts syncing the signed-in account; the returned handle stops it when told to (or
+/// dropped). Must run inside the async runtime.
+pub fn start(app: &AppHandle, target: SyncTarget) -> Result<SyncHandle, bookwish_sync::Error> {
+    let mut config = SyncConfig::new(
+        target.supabase.rest_url.as_str(),
+        target.supabase.anon_key.clone(),
+    );
+    config.profile = Some(target.profile);
     let engine = SyncEngine::open(
-        db_path,
+        &target.database,
         config,
-        auth.http_client().clone(),
-        AuthTokens(auth),
+        target.http,
+        AuthTokens(target.auth),
     )?;
     let (handle, _task) = engine.spawn();
     let mut status = handle.status();

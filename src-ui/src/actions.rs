@@ -6,15 +6,17 @@
 
 use std::cell::Cell;
 
-use bookwish_ipc::args::{AddBook, ById, SetStatus, UpdateBook};
-use bookwish_ipc::review::args::{ByIssueId, FixRejection, ResolveConflict};
+use bookwish_ipc::commands::{
+    AddBook, CancelSignIn, Command, DeleteBook, DiscardRejection, DismissUnreadable, FixRejection,
+    GetLocalBooksOffer, GetSyncIssues, GetSyncStatus, KeepLocalBooks, MoveLocalBooks,
+    ResolveConflict, RestoreBook, SetStatus, SignIn, SignOut, SyncNow, UpdateBook,
+};
 use bookwish_ipc::{
-    commands, Account, Book, BookDraft, BookId, ConflictChoice, IpcError, LocalBooksOffer,
-    MovedBooks, Status, SyncIssues, SyncStatus,
+    Account, Book, BookDraft, BookId, ConflictChoice, IpcError, LocalBooksOffer, Status,
 };
 use wasm_bindgen_futures::spawn_local;
 
-use crate::ipc::{self, NoArgs};
+use crate::ipc;
 use crate::state::local_books::{kept_text, moved_text};
 use crate::state::{
     AuthAction, Choice, Dispatch, EditorAction, Issue, LibraryAction, LocalBooksAction,
@@ -25,7 +27,7 @@ use crate::state::{
 pub fn set_status(dispatch: &Dispatch, id: BookId, status: Status) {
     let dispatch = dispatch.clone();
     spawn_local(async move {
-        match ipc::call::<_, Book>(commands::SET_STATUS, &SetStatus { id, status }).await {
+        match ipc::invoke(&SetStatus { id, status }).await {
             Ok(book) => {
                 dispatch.library.dispatch(LibraryAction::Replaced(book));
                 dispatch.reload();
@@ -39,7 +41,7 @@ pub fn set_status(dispatch: &Dispatch, id: BookId, status: Status) {
 pub fn delete(dispatch: &Dispatch, id: BookId) {
     let dispatch = dispatch.clone();
     spawn_local(async move {
-        match ipc::call::<_, Book>(commands::DELETE_BOOK, &ById { id }).await {
+        match ipc::invoke(&DeleteBook { id }).await {
             Ok(book) => {
                 dispatch.editor.dispatch(EditorAction::Removed(book.id));
                 dispatch.notices.dispatch(NoticesAction::Deleted(book));
@@ -54,7 +56,7 @@ pub fn delete(dispatch: &Dispatch, id: BookId) {
 /// pointed out. Whether it worked is returned so the toast can offer undo again on failure
 /// (the failure itself is reported as a toast here).
 pub async fn restore(dispatch: &Dispatch, notice: u64, id: BookId) -> bool {
-    match ipc::call::<_, Book>(commands::RESTORE_BOOK, &ById { id }).await {
+    match ipc::invoke(&RestoreBook { id }).await {
         Ok(book) => {
             dispatch.notices.dispatch(NoticesAction::Dismiss(notice));
             dispatch.library.dispatch(LibraryAction::Added(book.id));
@@ -70,7 +72,7 @@ pub async fn restore(dispatch: &Dispatch, notice: u64, id: BookId) -> bool {
 /// Adds a book; on success reloads the list and points the book out. The caller shows the
 /// error.
 pub async fn add(dispatch: &Dispatch, draft: BookDraft) -> Result<Book, IpcError> {
-    let book: Book = ipc::call(commands::ADD_BOOK, &AddBook { draft }).await?;
+    let book = ipc::invoke(&AddBook { draft }).await?;
     dispatch.library.dispatch(LibraryAction::Added(book.id));
     Ok(book)
 }
@@ -78,7 +80,7 @@ pub async fn add(dispatch: &Dispatch, draft: BookDraft) -> Result<Book, IpcError
 /// Saves a book's editor; on success shows the new state and reloads. The caller shows the
 /// error.
 pub async fn update(dispatch: &Dispatch, id: BookId, draft: BookDraft) -> Result<Book, IpcError> {
-    let book: Book = ipc::call(commands::UPDATE_BOOK, &UpdateBook { id, draft }).await?;
+    let book = ipc::invoke(&UpdateBook { id, draft }).await?;
     dispatch
         .library
         .dispatch(LibraryAction::Replaced(book.clone()));
@@ -92,7 +94,7 @@ pub fn sign_in(dispatch: &Dispatch) {
     dispatch.auth.dispatch(AuthAction::SignInStarted);
     let dispatch = dispatch.clone();
     spawn_local(async move {
-        if let Err(err) = ipc::call::<_, ()>(commands::SIGN_IN, &NoArgs {}).await {
+        if let Err(err) = ipc::invoke(&SignIn {}).await {
             dispatch.auth.dispatch(AuthAction::SignInFailed(err));
         }
     });
@@ -104,7 +106,7 @@ pub fn cancel_sign_in(dispatch: &Dispatch) {
     dispatch.auth.dispatch(AuthAction::Cancelled);
     let dispatch = dispatch.clone();
     spawn_local(async move {
-        if let Err(err) = ipc::call::<_, ()>(commands::CANCEL_SIGN_IN, &NoArgs {}).await {
+        if let Err(err) = ipc::invoke(&CancelSignIn {}).await {
             dispatch.failed(err);
         }
     });
@@ -115,7 +117,7 @@ pub fn sign_out(dispatch: &Dispatch) {
     dispatch.auth.dispatch(AuthAction::SigningOut);
     let dispatch = dispatch.clone();
     spawn_local(async move {
-        match ipc::call::<_, Account>(commands::SIGN_OUT, &NoArgs {}).await {
+        match ipc::invoke(&SignOut {}).await {
             Ok(account) => account_changed(&dispatch, account),
             Err(err) => dispatch.auth.dispatch(AuthAction::SignOutFailed(err)),
         }
@@ -163,7 +165,7 @@ pub fn fetch_sync_status(dispatch: &Dispatch) {
     dispatch.sync.dispatch(SyncAction::Asked(request));
     let dispatch = dispatch.clone();
     spawn_local(async move {
-        match ipc::call::<_, Option<SyncStatus>>(commands::SYNC_STATUS, &NoArgs {}).await {
+        match ipc::invoke(&GetSyncStatus {}).await {
             Ok(status) => dispatch
                 .sync
                 .dispatch(SyncAction::Answered { request, status }),
@@ -176,7 +178,7 @@ pub fn fetch_sync_status(dispatch: &Dispatch) {
 pub fn sync_now(dispatch: &Dispatch) {
     let dispatch = dispatch.clone();
     spawn_local(async move {
-        if let Err(err) = ipc::call::<_, ()>(commands::SYNC_NOW, &NoArgs {}).await {
+        if let Err(err) = ipc::invoke(&SyncNow {}).await {
             dispatch.failed(err);
         }
     });
@@ -189,7 +191,7 @@ pub fn load_issues(dispatch: &Dispatch) {
     dispatch.review.dispatch(ReviewAction::Asked(request));
     let dispatch = dispatch.clone();
     spawn_local(async move {
-        match ipc::call::<_, SyncIssues>(commands::SYNC_ISSUES, &NoArgs {}).await {
+        match ipc::invoke(&GetSyncIssues {}).await {
             Ok(issues) => dispatch
                 .review
                 .dispatch(ReviewAction::Loaded { request, issues }),
@@ -209,32 +211,26 @@ pub fn resolve_conflict(dispatch: &Dispatch, id: i64, choice: ConflictChoice) {
     settle(
         dispatch,
         Issue::Conflict(id),
-        commands::RESOLVE_CONFLICT,
         ResolveConflict { id, choice },
     );
 }
 
 /// Forgets a refused change; the book keeps the server's values.
 pub fn discard_rejection(dispatch: &Dispatch, id: i64) {
-    settle(
-        dispatch,
-        Issue::Rejection(id),
-        commands::DISCARD_REJECTION,
-        ByIssueId { id },
-    );
+    settle(dispatch, Issue::Rejection(id), DiscardRejection { id });
+}
+
+/// Forgets a book from the account this version cannot show (the user has seen it).
+pub fn dismiss_unreadable(dispatch: &Dispatch, id: i64) {
+    settle(dispatch, Issue::Unreadable(id), DismissUnreadable { id });
 }
 
 /// Runs `command` on one item of the review panel, its buttons waiting meanwhile.
-fn settle<A: serde::Serialize + 'static>(
-    dispatch: &Dispatch,
-    issue: Issue,
-    command: &'static str,
-    args: A,
-) {
+fn settle<C: Command<Output = ()>>(dispatch: &Dispatch, issue: Issue, command: C) {
     dispatch.review.dispatch(ReviewAction::Started(issue));
     let dispatch = dispatch.clone();
     spawn_local(async move {
-        match ipc::call::<_, ()>(command, &args).await {
+        match ipc::invoke(&command).await {
             Ok(()) => {
                 dispatch.review.dispatch(ReviewAction::Done(issue));
                 dispatch.reload();
@@ -254,7 +250,7 @@ pub async fn fix_rejection(
     id: i64,
     draft: BookDraft,
 ) -> Result<Book, IpcError> {
-    let book: Book = ipc::call(commands::FIX_REJECTION, &FixRejection { id, draft }).await?;
+    let book = ipc::invoke(&FixRejection { id, draft }).await?;
     dispatch
         .review
         .dispatch(ReviewAction::Done(Issue::Rejection(id)));
@@ -274,8 +270,7 @@ pub fn ask_local_books(dispatch: &Dispatch) {
         .dispatch(LocalBooksAction::Asked(request));
     let dispatch = dispatch.clone();
     spawn_local(async move {
-        match ipc::call::<_, Option<LocalBooksOffer>>(commands::LOCAL_BOOKS_OFFER, &NoArgs {}).await
-        {
+        match ipc::invoke(&GetLocalBooksOffer {}).await {
             Ok(offer) => dispatch
                 .local_books
                 .dispatch(LocalBooksAction::Answered { request, offer }),
@@ -294,12 +289,8 @@ pub fn decide_local_books(dispatch: &Dispatch, offer: &LocalBooksOffer, choice: 
     let kept = kept_text(offer);
     spawn_local(async move {
         let done = match choice {
-            Choice::Move => ipc::call::<_, MovedBooks>(commands::MOVE_LOCAL_BOOKS, &NoArgs {})
-                .await
-                .map(moved_text),
-            Choice::Keep => ipc::call::<_, ()>(commands::KEEP_LOCAL_BOOKS, &NoArgs {})
-                .await
-                .map(|()| kept),
+            Choice::Move => ipc::invoke(&MoveLocalBooks {}).await.map(moved_text),
+            Choice::Keep => ipc::invoke(&KeepLocalBooks {}).await.map(|()| kept),
         };
         match done {
             Ok(news) => {

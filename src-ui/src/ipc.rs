@@ -6,6 +6,7 @@
 //! `trunk serve`, a native test) neither exists: [`available`] says so and [`call`] answers an
 //! error instead of panicking.
 
+use bookwish_ipc::commands::Command;
 use bookwish_ipc::{ErrorCode, IpcError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -13,10 +14,6 @@ use yew::Callback;
 
 /// The message shown when the page is not inside the desktop app.
 pub const NOT_IN_APP: &str = "Bookwish must run inside its desktop app";
-
-/// An argument object for commands that take none: serialises as `{}`.
-#[derive(Clone, Copy, Debug, Default, Serialize)]
-pub struct NoArgs {}
 
 /// Whether the page runs inside the Tauri webview (commands can be called).
 pub fn available() -> bool {
@@ -30,12 +27,19 @@ pub fn available() -> bool {
     }
 }
 
-/// Calls a shell command with `args` (serialised JSON-compatibly, so maps become objects and
-/// `None` becomes `null`) and deserialises its answer.
+/// Calls the shell command declared by `C` with `command`'s fields as its arguments, and reads
+/// its answer as `C::Output`: name, arguments and answer come from one declaration in
+/// `bookwish_ipc::commands`, so they cannot drift apart.
+pub async fn invoke<C: Command>(command: &C) -> Result<C::Output, IpcError> {
+    call(C::NAME, command).await
+}
+
+/// Calls shell command `cmd` with `args` (serialised JSON-compatibly, so maps become objects
+/// and `None` becomes `null`) and deserialises its answer.
 ///
 /// A rejection that carries `{code, message}` comes back as that [`IpcError`]; any other
 /// rejection becomes [`ErrorCode::Internal`] with the rejection's text.
-pub async fn call<A: Serialize, T: DeserializeOwned>(cmd: &str, args: &A) -> Result<T, IpcError> {
+async fn call<A: Serialize, T: DeserializeOwned>(cmd: &str, args: &A) -> Result<T, IpcError> {
     #[cfg(target_arch = "wasm32")]
     {
         bridge::call(cmd, args).await

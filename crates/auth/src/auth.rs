@@ -13,14 +13,14 @@ use openidconnect::{
 use url::Url;
 
 use crate::attempt::{self, Callback, Clock, PendingAttempt, SystemClock};
-use crate::config::{ClerkConfig, SupabaseConfig};
 use crate::error::{Error, Result};
-use crate::http::{self, OidcHttp};
+use crate::http::OidcHttp;
 use crate::keychain::{KeychainError, SecretStore};
-use crate::profile::{self, Names};
+use crate::profile::Names;
 use crate::provider::{self, Provider};
 use crate::secret::SecretString;
 use crate::session::{AccessToken, Record, Session};
+use bookwish_config::ClerkConfig;
 
 /// Scopes asked for besides `openid`: the profile for the header, and `offline_access` for a
 /// refresh token so the session survives restarts.
@@ -32,7 +32,6 @@ const REVOKE_TIMEOUT: Duration = Duration::from_secs(5);
 /// follows. One per app, shared by the shell's commands (all methods take `&self`).
 pub struct Auth {
     clerk: ClerkConfig,
-    supabase: Option<SupabaseConfig>,
     secrets: Arc<dyn SecretStore>,
     state_dir: PathBuf,
     http: OidcHttp,
@@ -57,21 +56,21 @@ impl std::fmt::Debug for Auth {
 }
 
 impl Auth {
-    /// An auth for the provider `clerk`, syncing profiles to `supabase` when given, keeping
-    /// refresh tokens in `secrets` and the record of who is signed in under `state_dir`.
-    /// Nothing is fetched until a method needs it.
+    /// An auth for the provider `clerk`, keeping refresh tokens in `secrets` and the record of
+    /// who is signed in under `state_dir`, talking HTTP through `http` (the app's one client,
+    /// `bookwish_config::http_client()`: it never follows redirects). Nothing is fetched until
+    /// a method needs it.
     pub fn new(
         clerk: ClerkConfig,
-        supabase: Option<SupabaseConfig>,
         secrets: Arc<dyn SecretStore>,
         state_dir: PathBuf,
+        http: reqwest::Client,
     ) -> Auth {
         Auth {
             clerk,
-            supabase,
             secrets,
             state_dir,
-            http: OidcHttp(http::client()),
+            http: OidcHttp(http),
             clock: Arc::new(SystemClock),
             provider: tokio::sync::Mutex::new(None),
             attempts: Mutex::new(attempt::Attempts::default()),
@@ -80,22 +79,10 @@ impl Auth {
         }
     }
 
-    /// Uses `client` (the app's one HTTP client; build it with [`crate::http_client`] so it
-    /// never follows redirects) instead of a client of its own.
-    pub fn with_http_client(mut self, client: reqwest::Client) -> Auth {
-        self.http = OidcHttp(client);
-        self
-    }
-
     /// Uses `clock` for attempt expiry and token lifetimes (tests move time with it).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Auth {
         self.clock = clock;
         self
-    }
-
-    /// The HTTP client this auth uses, for other parts of the app to share.
-    pub fn http_client(&self) -> &reqwest::Client {
-        &self.http.0
     }
 
     /// Starts a sign-in: discovers the provider, makes a PKCE verifier (S256), `state` and
@@ -146,9 +133,8 @@ impl Auth {
 
     /// Finishes a sign-in with the `bookwish://auth/callback?…` link the OS handed to the app:
     /// checks it against the pending attempt, exchanges the code (with the PKCE verifier),
-    /// validates the ID token, saves the refresh token in the keychain, upserts the user's
-    /// `profiles` row (failure only logged) and returns the profile. A rejected link changes
-    /// nothing in the session.
+    /// validates the ID token, saves the refresh token in the keychain and returns the profile.
+    /// A rejected link changes nothing in the session.
     pub async fn complete_sign_in(&self, link: &str) -> Result<Profile> {
         let result = self.complete(link).await;
         if let Err(error) = &result {
@@ -245,8 +231,6 @@ impl Auth {
         });
         tracing::info!(user_id = %user_id, "signed in");
         drop(_tokens);
-
-        self.upsert_profile(&access, &profile).await;
         Ok(profile)
     }
 
@@ -551,18 +535,6 @@ impl Auth {
         }
     }
 
-    async fn upsert_profile(&self, access: &SecretString, profile: &Profile) {
-        let Some(supabase) = &self.supabase else {
-            return;
-        };
-        match profile::upsert(&self.http.0, supabase, access, profile).await {
-            Ok(()) => tracing::info!("profile saved to Supabase"),
-            Err(error) => {
-                tracing::warn!(%error, "saving the profile to Supabase failed; signed in anyway")
-            }
-        }
-    }
-
     /// The cached provider, discovering it on first use.
     async fn provider(&self) -> Result<Arc<Provider>> {
         let mut cached = self.provider.lock().await;
@@ -629,7 +601,12 @@ mod tests {
             issuer: Url::parse("http://127.0.0.1:9").expect("test URL"),
             client_id: "bookwish-desktop".into(),
         };
-        Auth::new(clerk, None, Arc::new(MemoryKeychain::new()), dir.to_owned())
+        Auth::new(
+            clerk,
+            Arc::new(MemoryKeychain::new()),
+            dir.to_owned(),
+            bookwish_config::http_client(),
+        )
     }
 
     fn assert_send<T: Send>(_: &T) {}
@@ -728,7 +705,12 @@ mod tests {
             issuer: Url::parse("http://127.0.0.1:9")?,
             client_id: "bookwish-desktop".into(),
         };
-        let auth = Auth::new(clerk, None, store.clone(), dir.path().to_owned());
+        let auth = Auth::new(
+            clerk,
+            store.clone(),
+            dir.path().to_owned(),
+            bookwish_config::http_client(),
+        );
         let profile = auth.restore().await?.expect("signed in, offline");
         assert_eq!(profile.initials, "AL");
         let error = auth.access_token().await.expect_err("no token offline");

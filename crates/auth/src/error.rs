@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use bookwish_ipc::{ErrorCode, IpcError};
 
-use crate::config::ConfigError;
 use crate::keychain::KeychainError;
 
 /// The result of an auth operation.
@@ -17,9 +16,6 @@ pub enum Error {
     /// Sign-in is not configured (no Clerk issuer and client id): the app is local-only.
     #[error("Sign-in isn't set up: add clerk_issuer and clerk_client_id to Bookwish's configuration file. Your list stays on this computer meanwhile.")]
     NotConfigured,
-    /// The configuration file is malformed.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
     /// Sign-in was cancelled in the app before its link came back.
     #[error("Sign-in was cancelled.")]
     Cancelled,
@@ -149,7 +145,7 @@ impl Error {
 impl From<Error> for IpcError {
     fn from(error: Error) -> Self {
         let code = match &error {
-            Error::NotConfigured | Error::Config(_) => ErrorCode::Config,
+            Error::NotConfigured => ErrorCode::Config,
             Error::Unreachable(_) => ErrorCode::Offline,
             Error::Storage { .. } => ErrorCode::Storage,
             _ => ErrorCode::Auth,

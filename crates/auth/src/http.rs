@@ -1,33 +1,11 @@
-//! The app's one HTTP client (reqwest 0.11, the version `postgrest` is built on) and the
-//! adapter that lends it to `openidconnect` through its async HTTP client trait, so the app
-//! compiles a single HTTP stack.
+//! The adapter that lends the app's one HTTP client (reqwest 0.11, made by
+//! `bookwish_config::http_client`) to `openidconnect` through its async HTTP client trait, so
+//! the app compiles a single HTTP stack.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
 
 use openidconnect::{http, AsyncHttpClient, HttpRequest, HttpResponse};
-
-/// How long connecting to a server may take before it counts as unreachable.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a whole request may take.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Builds the app's HTTP client. Redirects are never followed: an OAuth endpoint that redirects
-/// could otherwise forward a code, a verifier or a token to another host (the `openidconnect`
-/// docs require this of the client it is given).
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(CONNECT_TIMEOUT)
-        .timeout(REQUEST_TIMEOUT)
-        .user_agent(concat!("bookwish/", env!("CARGO_PKG_VERSION")))
-        .build()
-        // Building fails only if the TLS backend cannot initialise, which rustls with bundled
-        // roots does not (and `Client::new()` would panic the same way). A fallback client
-        // would follow redirects: better no client than that.
-        .expect("the rustls HTTP client needs no system setup")
-}
 
 /// Why an HTTP exchange with the provider failed before any answer arrived.
 #[derive(Debug, thiserror::Error)]

@@ -11,9 +11,8 @@
 //!    exact URL with the pending `state` (compared in constant time), once, in time. Every
 //!    rejection is its own [`Error`] and leaves the session as it was.
 //! 3. The code is exchanged with the verifier; the ID token is checked (JWKS signature, `iss`,
-//!    `aud`, `exp`, `nonce`, `at_hash`); the refresh token goes to the OS keychain; the user's
-//!    `profiles` row is upserted in Supabase (best effort). The UI gets a [`Profile`], never a
-//!    token.
+//!    `aud`, `exp`, `nonce`, `at_hash`); the refresh token goes to the OS keychain. The UI gets
+//!    a [`Profile`], never a token (sync saves it to Supabase's `profiles`).
 //! 4. [`Auth::access_token`] hands out the in-memory access token, refreshing it (single-flight,
 //!    the rotated refresh token saved first) when less than a minute is left.
 //!    [`Auth::restore`] brings the session back at launch; [`Auth::sign_out`] revokes, deletes
@@ -21,7 +20,7 @@
 //!
 //! # Vocabulary
 //!
-//! - [`AppConfig`]: which provider and Supabase project, from `bookwish.toml` and `BOOKWISH_*`.
+//! - `bookwish_config::ClerkConfig`: which provider (the app's configuration is its own crate).
 //! - [`Auth`]: the flow and the session; one per app.
 //! - [`SecretStore`] / [`Keychain`]: where refresh tokens live, one entry per account (`sub`).
 //! - [`SecretString`]: a token that never prints.
@@ -31,15 +30,16 @@
 //! - Access and ID tokens exist only in memory; the refresh token only in the keychain; the
 //!   record on disk (`signed-in.json` in the state dir) holds the user id, name and email.
 //! - No token, code, verifier or callback query string is logged.
-//! - One HTTP client for the app (reqwest 0.11, shared with `postgrest`), never following
-//!   redirects.
+//! - One HTTP client for the app (`bookwish_config::http_client`: reqwest 0.11, shared with
+//!   sync's `postgrest`), never following redirects.
 
 //! # For the shell
 //!
-//! - At start: `AppConfig::load(<config dir>/bookwish.toml)`; with `clerk` absent the app is
-//!   local-only ([`Error::NotConfigured`] for sign-in commands). Build one [`Auth`] with
-//!   `Arc::new(Keychain::new())` and the app's data dir, keep it in the managed state, and call
-//!   [`Auth::restore`] off the main thread; emit the account once it answers.
+//! - At start: `bookwish_config::AppConfig::load(<config dir>/bookwish.toml)`; with `clerk`
+//!   absent the app is local-only ([`Error::NotConfigured`] for sign-in commands). Build one
+//!   [`Auth`] with `Arc::new(Keychain::new())`, the app's data dir and the app's HTTP client,
+//!   keep it in the managed state, and call [`Auth::restore`] off the main thread; emit the
+//!   account once it answers.
 //! - Sign in: [`Auth::begin_sign_in`], open the URL with `$BROWSER` or the OS opener, show the
 //!   waiting state; every deep link (argv at cold start, single-instance, `on_open_url`) goes to
 //!   [`Auth::complete_sign_in`] as the raw string; then focus the window and emit the account.
@@ -50,7 +50,6 @@
 
 mod attempt;
 mod auth;
-pub mod config;
 mod error;
 mod http;
 mod keychain;
@@ -62,9 +61,7 @@ mod session;
 pub use attempt::{Clock, ManualClock, SystemClock, ATTEMPT_LIFETIME, REDIRECT_URI};
 pub use auth::Auth;
 pub use bookwish_ipc::Profile;
-pub use config::{AppConfig, ClerkConfig, ConfigError, SupabaseConfig};
 pub use error::{Cause, Error, Result};
-pub use http::client as http_client;
 pub use keychain::{Keychain, KeychainError, MemoryKeychain, SecretStore, DEFAULT_SERVICE};
 pub use secret::SecretString;
 pub use session::{RECORD_FILE, REFRESH_MARGIN};

@@ -1,13 +1,10 @@
 //! The user as the UI sees them ([`Profile`]), made from the ID token's claims (and userinfo
-//! when the ID token carries no name or email), and its copy in Supabase's `profiles` table.
+//! when the ID token carries no name or email). Saving it to Supabase's `profiles` table is the
+//! sync engine's job, beside its other PostgREST calls.
 
 use bookwish_ipc::Profile;
 use openidconnect::core::{CoreGenderClaim, CoreIdTokenClaims};
 use openidconnect::StandardClaims;
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
-
-use crate::config::SupabaseConfig;
-use crate::secret::SecretString;
 
 /// The naming claims of a user, from an ID token or userinfo.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -134,64 +131,6 @@ pub(crate) fn initials(name: &str, email: &str) -> String {
     } else {
         letters
     }
-}
-
-/// Why the `profiles` upsert failed (logged; never fails a sign-in).
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum UpsertError {
-    #[error("the request failed: {0}")]
-    Request(#[from] reqwest::Error),
-    #[error("PostgREST answered HTTP {status}: {body}")]
-    Rejected { status: u16, body: String },
-    #[error("the access token is not a valid header value")]
-    Header,
-    #[error("timed out")]
-    Timeout,
-}
-
-/// Creates or updates the user's `profiles` row through PostgREST (`POST /profiles` with
-/// `Prefer: resolution=merge-duplicates`), as the user: `apikey` plus the access token, so
-/// row-level security checks `id = sub`.
-pub(crate) async fn upsert(
-    http: &reqwest::Client,
-    supabase: &SupabaseConfig,
-    access: &SecretString,
-    profile: &Profile,
-) -> Result<(), UpsertError> {
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        "apikey",
-        HeaderValue::from_str(&supabase.anon_key).map_err(|_| UpsertError::Header)?,
-    );
-    let mut bearer = HeaderValue::from_str(&format!("Bearer {}", access.expose()))
-        .map_err(|_| UpsertError::Header)?;
-    bearer.set_sensitive(true);
-    headers.insert(AUTHORIZATION, bearer);
-    let row = serde_json::json!({
-        "id": profile.user_id,
-        "email": profile.email,
-        "display_name": profile.name,
-    });
-    let url = format!(
-        "{}/profiles",
-        supabase.rest_url.as_str().trim_end_matches('/')
-    );
-    let request = postgrest::Builder::new(url, None, headers, http.clone())
-        .upsert(row.to_string())
-        .execute();
-    let response = tokio::time::timeout(std::time::Duration::from_secs(10), request)
-        .await
-        .map_err(|_| UpsertError::Timeout)??;
-    let status = response.status();
-    if status.is_success() {
-        return Ok(());
-    }
-    let mut body = response.text().await.unwrap_or_default();
-    body.truncate(500);
-    Err(UpsertError::Rejected {
-        status: status.as_u16(),
-        body,
-    })
 }
 
 #[cfg(test)]

@@ -16,9 +16,9 @@ use openidconnect::{
 use serde::{Deserialize, Serialize};
 
 use crate::attempt::REDIRECT_URI;
-use crate::config::ClerkConfig;
 use crate::error::{Cause, Error};
 use crate::http::{HttpError, OidcHttp};
+use bookwish_config::ClerkConfig;
 
 /// Discovery fields `openidconnect`'s core metadata leaves out.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -91,7 +91,7 @@ impl Provider {
                 url::Url::parse(url).map_err(|error| Error::protocol("discovery", error))?,
             )
             .filter(|url| {
-                let safe = is_https_or_loopback(url);
+                let safe = bookwish_config::is_https_or_loopback(url);
                 if !safe {
                     tracing::warn!(%url, "ignoring a revocation endpoint that is neither HTTPS nor loopback");
                 }
@@ -113,21 +113,6 @@ impl Provider {
             revocation,
             issuer,
         })
-    }
-}
-
-/// HTTPS, or plain HTTP to this computer (a development provider): never a token over plain
-/// HTTP to another host.
-pub(crate) fn is_https_or_loopback(url: &url::Url) -> bool {
-    match url.scheme() {
-        "https" => true,
-        "http" => match url.host() {
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            Some(url::Host::Domain(name)) => name == "localhost",
-            None => false,
-        },
-        _ => false,
     }
 }
 
@@ -180,7 +165,8 @@ mod tests {
 
     #[test]
     fn tokens_go_only_over_https_or_to_loopback() {
-        let safe = |u: &str| is_https_or_loopback(&url::Url::parse(u).expect("test URL"));
+        let safe =
+            |u: &str| bookwish_config::is_https_or_loopback(&url::Url::parse(u).expect("test URL"));
         assert!(safe("https://clerk.example.com/oauth/revoke"));
         assert!(safe("http://127.0.0.1:4000/oauth/revoke"));
         assert!(safe("http://[::1]:4000/oauth/revoke"));

@@ -37,6 +37,19 @@ pub enum Error {
     /// The schema could not be brought up to date when opening the database.
     #[error("could not migrate the local database")]
     Migration(#[from] rusqlite_migration::Error),
+    /// The database was written by a newer Bookwish (its schema is ahead of this one's); it is
+    /// left untouched.
+    #[error("the local database was written by a newer version of Bookwish")]
+    TooNew,
+    /// Books were to be moved from a database into itself (the account switched meanwhile).
+    #[error("books cannot be moved into the database they are in")]
+    SameDatabase,
+    /// The account database belongs to another account than the one opening it.
+    #[error("the database {} belongs to another account", path.display())]
+    WrongOwner {
+        /// The database file.
+        path: std::path::PathBuf,
+    },
     /// An outbox patch could not be encoded as JSON.
     #[error("could not encode an outbox patch")]
     Json(#[from] serde_json::Error),
@@ -63,8 +76,14 @@ impl Error {
 
 impl From<Error> for IpcError {
     fn from(error: Error) -> Self {
+        IpcError::from(&error)
+    }
+}
+
+impl From<&Error> for IpcError {
+    fn from(error: &Error) -> Self {
         match error {
-            Error::Validation { field, message } => IpcError::validation(field, message),
+            Error::Validation { field, message } => IpcError::validation(field, message.clone()),
             Error::NotFound { .. } => IpcError::new(
                 ErrorCode::NotFound,
                 "This book no longer exists; it may have been deleted. Reload the list.",
@@ -77,22 +96,35 @@ impl From<Error> for IpcError {
                 ErrorCode::Storage,
                 format!(
                     "Could not save to the local database: {}",
-                    sqlite_reason(&source)
+                    sqlite_reason(source)
                 ),
             ),
-            Error::Migration(rusqlite_migration::Error::MigrationDefinition(
+            Error::TooNew
+            | Error::Migration(rusqlite_migration::Error::MigrationDefinition(
                 MigrationDefinitionError::DatabaseTooFarAhead,
             )) => IpcError::new(
                 ErrorCode::Storage,
-                "Could not open the local database: it was written by a newer version of \
-                 Bookwish. Update Bookwish and try again.",
+                "Your books were saved by a newer version of Bookwish, which this version cannot \
+                 read. Install the newer version to open them; nothing was changed.",
+            ),
+            Error::SameDatabase => IpcError::new(
+                ErrorCode::Auth,
+                "Sign in first: books can only be moved into an account.",
+            ),
+            Error::WrongOwner { path } => IpcError::new(
+                ErrorCode::Storage,
+                format!(
+                    "The file {} holds another account's books, so Bookwish did not open it. \
+                     Move it out of Bookwish's data folder and sign in again.",
+                    path.display()
+                ),
             ),
             Error::Migration(rusqlite_migration::Error::RusqliteError { err, .. }) => {
                 IpcError::new(
                     ErrorCode::Storage,
                     format!(
                         "Could not prepare the local database: {}",
-                        sqlite_reason(&err)
+                        sqlite_reason(err)
                     ),
                 )
             }

@@ -1,18 +1,24 @@
-//! Bookwish without a window: the reading list's rules and its local store.
+//! Bookwish without a window: the reading list's rules, and the only owner of its local SQLite
+//! databases.
 //!
 //! # Layers
 //!
 //! ```text
-//! Tauri shell (src-tauri) ── one call per command ──> Store            (store.rs)
-//!                                                      ├─ validate    rules for what the user typed
-//!                                                      ├─ outbox      edits not yet synced
-//!                                                      ├─ hlc         the hybrid logical clock
-//!                                                      └─ SQLite      schema.rs + migrations/sqlite/
+//! shell (src-tauri) ── one call per command ──> Store    (store.rs)    the window's face
+//! sync engine (crates/sync) ──────────────────> Replica  (replica.rs)  what sync may do
+//!                                                  │
+//!                    validate.rs, fields.rs        ├─ the rules every stored book follows
+//!                    table/books, outbox, meta,    ├─ one module per table: the only SQL
+//!                      issues                      │
+//!                    db.rs, schema.rs              └─ the one place a connection is opened:
+//!                                                     settings, migrations/sqlite/
+//! accounts.rs   which file holds which account's books
+//! hlc.rs        the hybrid logical clock
 //! ```
 //!
 //! The core never depends on Tauri: the shell maps [`Error`] to [`bookwish_ipc::IpcError`]
-//! with `From` and does nothing else. Sync (later) reads the outbox and writes pulled rows
-//! through the same store.
+//! with `From` and does nothing else. No other crate opens SQLite (a clippy
+//! `disallowed-methods` rule in `clippy.toml` keeps it so).
 //!
 //! # Vocabulary
 //!
@@ -21,38 +27,53 @@
 //!   can be undone.
 //! - **Draft**: the editable fields as the user typed them ([`bookwish_ipc::BookDraft`]);
 //!   validation turns it into canonical fields (trimmed, dates as `YYYY-MM-DD`).
+//! - **Field**: a synced field ([`Field`]), named as the server's column.
 //! - **Outbox**: one pending mutation per book ([`OutboxEntry`]): a *patch* of changed fields,
 //!   the *base version* (the server version the first unsynced edit was made against), a clock
 //!   *stamp* and a *mutation id*. Edits of a book with a pending entry *coalesce* into it.
 //! - **Stamp**: a hybrid-logical-clock time ([`hlc::Stamp`]): follows the wall clock, never goes
 //!   back, and sorts the same as text.
 //! - **Device id**: a UUIDv7 made on the first open of a database, kept in `sync_meta`.
+//! - **Pulled row**: a book as the server sent it ([`PulledBook`]), checked before it is stored;
+//!   one that breaks a rule is *unreadable*: kept aside for the user, never stored as a book.
 //!
 //! # Invariants
 //!
+//! - Every row that enters `books` — typed, pulled, moved, imported — passes the same rules
+//!   (`validate.rs`); a typed edit must also finish no earlier than it started.
 //! - Every edit writes the book row, its outbox entry and the clock in **one transaction**; an
 //!   edit that fails (validation, unknown id, SQLite) writes none of them.
 //! - An edit that changes nothing writes nothing.
-//! - Books are never hard-deleted (moving books to an account leaves tombstones); reads and
-//!   edits see live books only, `restore` sees tombstones.
-//! - `title_fold` / `author_fold` (Unicode lowercase, for search and sort) are rewritten with
-//!   every write of title or author, by the store alone.
+//! - Books are never hard-deleted by an edit (moving books to an account leaves tombstones);
+//!   reads and edits see live books only, `restore` sees tombstones.
+//! - A pulled page and its cursor commit together; pending fields stay on top of pulled values;
+//!   an outbox entry leaves only when its own mutation id is answered.
+//! - `title_fold` / `author_fold` (for search and sort) are written by `table/books.rs` alone,
+//!   with [`fold`].
 //! - Migrations are append-only; connection PRAGMAs (WAL, foreign keys, busy timeout,
-//!   synchronous) are set on every open, outside migrations.
+//!   synchronous) are set on every open, outside migrations. A database from a newer app is
+//!   refused ([`Error::TooNew`]) and left untouched.
 //! - Edits never wait for a disk flush: with WAL and `synchronous=NORMAL` a commit only appends
 //!   to the log, and flushing the log into the file (a checkpoint) is left to
 //!   [`Store::checkpoint`], which the shell calls when the app is idle. SQLite checkpoints by
 //!   itself only past 10,000 log pages, as a safety net.
 
+pub mod accounts;
+mod db;
 pub mod error;
+mod fields;
 pub mod hlc;
-mod meta;
-pub mod outbox;
+pub mod replica;
 mod schema;
 pub mod store;
+mod table;
 mod validate;
 
 pub use error::{Error, Result};
-pub use outbox::{OutboxEntry, Patch};
+pub use fields::Field;
+pub use replica::{
+    Answer, Answered, FieldConflict, Pulled, PulledBook, PulledPage, PushOutcome, Replica,
+};
 pub use store::{Imported, Store};
+pub use table::outbox::{OutboxEntry, Patch};
 pub use validate::fold;

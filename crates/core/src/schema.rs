@@ -13,9 +13,12 @@ const MIGRATION_LIST: &[M<'static>] = &[
     M::up(include_str!(
         "../migrations/sqlite/0002_conflicts_rejections.sql"
     )),
+    M::up(include_str!(
+        "../migrations/sqlite/0003_unreadable_rows.sql"
+    )),
 ];
 
-/// The schema's migrations, applied by `Store::open`.
+/// The schema's migrations, applied by every open (`db.rs`).
 pub(crate) const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_LIST);
 
 #[cfg(test)]

@@ -1,89 +1,65 @@
-//! [`Store`]: the reading list in one SQLite file, and the outbox of edits not yet synced.
+//! [`Store`]: the window's face on one database — the reading list, the edits that queue
+//! outbox entries, and the review of what sync left for the user.
 
 use std::path::Path;
-use std::time::Duration;
 
-use bookwish_ipc::{Book, BookDraft, BookId, BookList, ListQuery, Sort, Status, StatusCounts};
+use bookwish_ipc::{Book, BookDraft, BookId, BookList, ListQuery, Status};
 use rusqlite::types::ToSql;
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use rusqlite::Transaction;
 use uuid::Uuid;
 
+use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::fields::Fields;
 use crate::hlc::{self, Stamp};
-use crate::meta;
-use crate::outbox::{self, parse_column, OutboxEntry};
-use crate::schema::MIGRATIONS;
-use crate::validate::{self, fold, Fields};
+use crate::table::books::{self, StoredBook};
+use crate::table::meta::{self, Key};
+use crate::table::outbox::{self, OutboxEntry};
+use crate::validate;
 
 mod moving;
 mod review;
 
 pub use moving::Imported;
 
-/// How long a statement waits for another connection's write lock before failing as busy.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// WAL size (pages) at which a commit checkpoints by itself; see [`configure`].
-const WAL_AUTOCHECKPOINT_PAGES: u32 = 10_000;
-
-/// The columns of a [`Book`], in the order [`book_from_row`] reads them.
-const BOOK_COLUMNS: &str =
-    "id, title, author, status, notes, rating, started_on, finished_on, created_at, updated_at";
-
-/// The local database of one account (or of local-only use).
+/// The local database of one account (or of local-only use), as the window uses it.
 ///
 /// Reads take `&self`, edits `&mut self`. A `Store` is `Send` but not `Sync`: share it behind a
 /// mutex, or open a second `Store` on the same file (WAL lets readers and one writer overlap).
 #[derive(Debug)]
 pub struct Store {
-    conn: Connection,
-    device_id: Uuid,
+    db: Db,
     /// Whether this store committed an edit since its last [`Store::checkpoint`].
     edited_since_checkpoint: bool,
 }
 
-/// A book row with the columns the UI never sees.
-struct StoredBook {
-    book: Book,
-    deleted: bool,
-    server_version: Option<i64>,
-}
-
 impl Store {
     /// Opens (creating if needed, its folder included) the database file at `path` and brings
-    /// its schema up to date.
+    /// its schema up to date. [`Error::TooNew`] if a newer Bookwish wrote it.
     pub fn open(path: &Path) -> Result<Store> {
-        tracing::debug!(path = %path.display(), "opening the local store");
-        // The first sign-in of an account opens a database in a folder that may not exist yet.
-        if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
-            std::fs::create_dir_all(folder).map_err(|source| Error::Folder {
-                path: folder.to_path_buf(),
-                source,
-            })?;
-        }
-        Store::prepare(Connection::open(path)?)
+        Ok(Store::with(Db::open(path)?))
     }
 
     /// A fresh database in memory, for tests and throwaway use.
     pub fn open_in_memory() -> Result<Store> {
-        Store::prepare(Connection::open_in_memory()?)
+        Ok(Store::with(Db::open_in_memory()?))
     }
 
-    fn prepare(mut conn: Connection) -> Result<Store> {
-        configure(&conn)?;
-        MIGRATIONS.to_latest(&mut conn)?;
-        let device_id = meta::device_id(&conn)?;
-        Ok(Store {
-            conn,
-            device_id,
+    pub(crate) fn with(db: Db) -> Store {
+        Store {
+            db,
             edited_since_checkpoint: false,
-        })
+        }
     }
 
     /// This database's device id (UUIDv7, made on first open): ends every clock stamp and names
     /// the device to the server.
     pub fn device_id(&self) -> Uuid {
-        self.device_id
+        self.db.device_id
+    }
+
+    pub(crate) fn connection(&self) -> &rusqlite::Connection {
+        &self.db.conn
     }
 
     /// The live books matching `query` in its order, with per-status counts of all live books.
@@ -97,33 +73,33 @@ impl Store {
         if let Some(search) = &search {
             args.push((":search", search));
         }
-        let sql = list_sql(status.is_some(), search.is_some(), query.sort);
+        let sql = books::list_sql(status.is_some(), search.is_some(), query.sort);
 
-        // One snapshot for rows and counts, even while another connection writes.
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.db.read()?;
         let books = tx
             .prepare_cached(&sql)?
-            .query_map(args.as_slice(), book_from_row)?
+            .query_map(args.as_slice(), books::book_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        let counts = counts(&tx)?;
+        let counts = books::counts(&tx)?;
         tx.commit()?;
         Ok(BookList { books, counts })
     }
 
     /// The live book `id`; [`Error::NotFound`] if it is unknown or deleted.
     pub fn get(&self, id: BookId) -> Result<Book> {
-        live(load(&self.conn, id)?, id).map(|stored| stored.book)
+        live(books::load(&self.db.conn, id)?, id).map(|stored| stored.book)
     }
 
     /// Adds a book made from `draft`, with a new UUIDv7 id, and queues its creation.
     pub fn add(&mut self, draft: &BookDraft) -> Result<Book> {
         let fields = validate::draft(draft)?;
-        let tx = write(&mut self.conn)?;
-        let (stamp, now_ms) = tick(&tx, self.device_id)?;
+        let device_id = self.device_id();
+        let tx = self.db.write()?;
+        let (stamp, now_ms) = tick(&tx, device_id)?;
         let id = Uuid::now_v7();
         let patch = outbox::create_patch(&fields);
         let book = fields.into_book(id, now_ms, now_ms);
-        moving::insert(&tx, &book)?;
+        books::insert(&tx, &book)?;
         outbox::record(&tx, id, patch, None, stamp, now_ms)?;
         tx.commit()?;
         self.edited_since_checkpoint = true;
@@ -169,9 +145,10 @@ impl Store {
     /// Deletes book `id` (a tombstone, so the delete syncs and can be undone) and returns it as
     /// it was. [`Error::NotFound`] if it is unknown or already deleted.
     pub fn delete(&mut self, id: BookId) -> Result<Book> {
-        let tx = write(&mut self.conn)?;
-        let stored = live(load(&tx, id)?, id)?;
-        let now_ms = set_deleted(&tx, self.device_id, &stored, true)?;
+        let device_id = self.device_id();
+        let tx = self.db.write()?;
+        let stored = live(books::load(&tx, id)?, id)?;
+        let now_ms = set_deleted(&tx, device_id, &stored, true)?;
         tx.commit()?;
         self.edited_since_checkpoint = true;
         tracing::debug!(%id, at = now_ms, "book deleted");
@@ -181,12 +158,13 @@ impl Store {
     /// Undoes the delete of book `id`. Restoring a live book changes nothing;
     /// [`Error::NotFound`] if no book ever had this id.
     pub fn restore(&mut self, id: BookId) -> Result<Book> {
-        let tx = write(&mut self.conn)?;
-        let stored = load(&tx, id)?.ok_or(Error::NotFound { id })?;
+        let device_id = self.device_id();
+        let tx = self.db.write()?;
+        let stored = books::load(&tx, id)?.ok_or(Error::NotFound { id })?;
         if !stored.deleted {
             return Ok(stored.book);
         }
-        let now_ms = set_deleted(&tx, self.device_id, &stored, false)?;
+        let now_ms = set_deleted(&tx, device_id, &stored, false)?;
         tx.commit()?;
         self.edited_since_checkpoint = true;
         Ok(Book {
@@ -197,19 +175,21 @@ impl Store {
 
     /// Every pending mutation, oldest first.
     pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {
-        outbox::entries(&self.conn)
+        outbox::entries(&self.db.conn)
     }
 
     /// Copies committed changes from the write-ahead log into the database file, without
     /// waiting for readers or writers (a passive checkpoint), then restarts the log with a tiny
     /// write so the next edit does not pay for the restart's fsync.
     ///
-    /// Call it when the app is idle — e.g. a second or two after the last edit. Edits do not
-    /// checkpoint by themselves until the log reaches 10,000 pages, because a checkpoint's
-    /// fsyncs would make that one edit take milliseconds. Cheap when nothing changed.
+    /// The shell calls it when the app is idle (a couple of seconds after the last edit).
+    /// Edits do not checkpoint by themselves until the log reaches 10,000 pages, because a
+    /// checkpoint's fsyncs would make that one edit take milliseconds. Cheap when nothing
+    /// changed.
     pub fn checkpoint(&mut self) -> Result<()> {
         let (busy, log_pages, copied_pages): (i64, i64, i64) =
-            self.conn
+            self.db
+                .conn
                 .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
                     Ok((row.get(0)?, row.get(1)?, row.get(2)?))
                 })?;
@@ -219,7 +199,11 @@ impl Store {
             // log header inside that write. Make that write now, while idle, so the user's next
             // edit does not pay for the fsync. It must change a value: SQLite skips a write that
             // leaves a row as it was.
-            meta::record_checkpoint(&self.conn, hlc::wall_ms())?;
+            meta::set(
+                &self.db.conn,
+                Key::CheckpointedAt,
+                &hlc::wall_ms().to_string(),
+            )?;
         }
         self.edited_since_checkpoint = false;
         Ok(())
@@ -228,97 +212,21 @@ impl Store {
     /// Changes the editable fields of live book `id` to what `change` returns, writing the row,
     /// the outbox entry and the clock in one transaction — or nothing, if nothing changed.
     fn edit(&mut self, id: BookId, change: impl FnOnce(&Book) -> Fields) -> Result<Book> {
-        let device_id = self.device_id;
-        let tx = write(&mut self.conn)?;
-        let stored = live(load(&tx, id)?, id)?;
+        let device_id = self.device_id();
+        let tx = self.db.write()?;
+        let stored = live(books::load(&tx, id)?, id)?;
         let new = change(&stored.book);
         let patch = outbox::diff_patch(&Fields::of(&stored.book), &new);
         if patch.is_empty() {
             return Ok(stored.book);
         }
         let (stamp, now_ms) = tick(&tx, device_id)?;
-        let book = new.into_book(id, stored.book.created_at, now_ms);
-        tx.prepare_cached(
-            "UPDATE books SET title = ?2, author = ?3, status = ?4, notes = ?5, rating = ?6,
-                              started_on = ?7, finished_on = ?8, updated_at = ?9,
-                              title_fold = ?10, author_fold = ?11
-             WHERE id = ?1",
-        )?
-        .execute(params![
-            id.to_string(),
-            book.title,
-            book.author,
-            book.status.as_str(),
-            book.notes,
-            book.rating,
-            book.started_on,
-            book.finished_on,
-            book.updated_at,
-            fold(&book.title),
-            fold(&book.author),
-        ])?;
+        books::write_fields(&tx, id, &new, Some(now_ms))?;
         outbox::record(&tx, id, patch, stored.server_version, stamp, now_ms)?;
         tx.commit()?;
         self.edited_since_checkpoint = true;
-        Ok(book)
+        Ok(new.into_book(id, stored.book.created_at, now_ms))
     }
-}
-
-impl Fields {
-    /// The editable fields of a stored book (already valid: they were validated on the way in).
-    fn of(book: &Book) -> Fields {
-        Fields {
-            title: book.title.clone(),
-            author: book.author.clone(),
-            status: book.status,
-            notes: book.notes.clone(),
-            rating: book.rating,
-            started_on: book.started_on.clone(),
-            finished_on: book.finished_on.clone(),
-        }
-    }
-
-    fn into_book(self, id: BookId, created_at: i64, updated_at: i64) -> Book {
-        Book {
-            id,
-            title: self.title,
-            author: self.author,
-            status: self.status,
-            notes: self.notes,
-            rating: self.rating,
-            started_on: self.started_on,
-            finished_on: self.finished_on,
-            created_at,
-            updated_at,
-        }
-    }
-}
-
-/// A write transaction that holds the write lock from its start: a deferred one would read a
-/// snapshot first and could then fail as busy, unretried, when it tries to write.
-fn write(conn: &mut Connection) -> Result<Transaction<'_>> {
-    Ok(conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
-}
-
-/// Applies the connection settings SQLite does not keep in the file (all but journal_mode),
-/// so every connection sets them.
-fn configure(conn: &Connection) -> Result<()> {
-    conn.busy_timeout(BUSY_TIMEOUT)?;
-    let mode: String =
-        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
-    if !mode.eq_ignore_ascii_case("wal") && mode != "memory" {
-        tracing::warn!(%mode, "SQLite refused WAL: readers and the writer will block each other");
-    }
-    // In WAL, NORMAL loses no committed data on a crash, only the last commits on power loss;
-    // commits then skip fsync, which keeps an edit well under a millisecond.
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    // A checkpoint fsyncs twice, and SQLite runs it inside whichever commit crosses the limit
-    // (default 1,000 pages, i.e. every ~90 edits here): that edit then takes milliseconds. The
-    // shell calls Store::checkpoint when idle instead; this high limit is only the safety net
-    // that keeps the WAL bounded if it never does.
-    conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
-    Ok(())
 }
 
 /// A new clock stamp, persisted in `tx`, and the wall time in ms for `created_at`/`updated_at`.
@@ -337,8 +245,7 @@ fn set_deleted(
 ) -> Result<i64> {
     let (stamp, now_ms) = tick(tx, device_id)?;
     let id = stored.book.id;
-    tx.prepare_cached("UPDATE books SET deleted = ?2, updated_at = ?3 WHERE id = ?1")?
-        .execute(params![id.to_string(), deleted, now_ms])?;
+    books::write_deleted(tx, id, deleted, Some(now_ms))?;
     outbox::record(
         tx,
         id,
@@ -350,23 +257,6 @@ fn set_deleted(
     Ok(now_ms)
 }
 
-/// Book `id`, deleted or not.
-fn load(conn: &Connection, id: BookId) -> Result<Option<StoredBook>> {
-    let stored = conn
-        .prepare_cached(&format!(
-            "SELECT {BOOK_COLUMNS}, deleted, server_version FROM books WHERE id = ?1"
-        ))?
-        .query_row([id.to_string()], |row| {
-            Ok(StoredBook {
-                book: book_from_row(row)?,
-                deleted: row.get(10)?,
-                server_version: row.get(11)?,
-            })
-        })
-        .optional()?;
-    Ok(stored)
-}
-
 /// `stored` if it exists and is not deleted, else [`Error::NotFound`].
 fn live(stored: Option<StoredBook>, id: BookId) -> Result<StoredBook> {
     stored
@@ -374,75 +264,20 @@ fn live(stored: Option<StoredBook>, id: BookId) -> Result<StoredBook> {
         .ok_or(Error::NotFound { id })
 }
 
-fn book_from_row(row: &Row<'_>) -> rusqlite::Result<Book> {
-    Ok(Book {
-        id: parse_column(row, 0, Uuid::try_parse)?,
-        title: row.get(1)?,
-        author: row.get(2)?,
-        status: parse_column(row, 3, str::parse::<Status>)?,
-        notes: row.get(4)?,
-        rating: row.get(5)?,
-        started_on: row.get(6)?,
-        finished_on: row.get(7)?,
-        created_at: row.get(8)?,
-        updated_at: row.get(9)?,
-    })
-}
-
-/// The list query; its parameters are `:status` and `:search` when filtered and searched.
-fn list_sql(by_status: bool, by_search: bool, sort: Sort) -> String {
-    let mut sql = format!("SELECT {BOOK_COLUMNS} FROM books WHERE deleted = 0");
-    if by_status {
-        sql.push_str(" AND status = :status");
-    }
-    if by_search {
-        // instr() on pre-folded text: a literal substring test, so %, _ and \ in the search
-        // need no escaping (LIKE would treat them as patterns, and fold ASCII only).
-        sql.push_str(" AND (instr(title_fold, :search) > 0 OR instr(author_fold, :search) > 0)");
-    }
-    sql.push_str(order_by(sort));
-    sql
-}
-
-/// The ORDER BY of each sort. Each matches an index of the schema column for column, so the
-/// unfiltered list is read in index order without a sort step.
-fn order_by(sort: Sort) -> &'static str {
-    match sort {
-        Sort::RecentlyAdded => " ORDER BY created_at DESC, id DESC",
-        Sort::Title => " ORDER BY title_fold, title, created_at, id",
-        Sort::Author => {
-            " ORDER BY author_fold = '', author_fold, title_fold, title, created_at, id"
-        }
-    }
-}
-
-fn counts(conn: &Connection) -> Result<StatusCounts> {
-    let mut counts = StatusCounts::default();
-    let mut statement = conn
-        .prepare_cached("SELECT status, count(*) FROM books WHERE deleted = 0 GROUP BY status")?;
-    let mut rows = statement.query([])?;
-    while let Some(row) = rows.next()? {
-        let status = parse_column(row, 0, str::parse::<Status>)?;
-        let count = u32::try_from(row.get::<_, i64>(1)?).unwrap_or(u32::MAX);
-        match status {
-            Status::Wishlist => counts.wishlist = count,
-            Status::Reading => counts.reading = count,
-            Status::Finished => counts.finished = count,
-        }
-    }
-    Ok(counts)
-}
-
 #[cfg(test)]
 impl Store {
     /// The raw connection, for tests that play the sync engine's part.
-    pub(crate) fn conn_for_tests(&self) -> &Connection {
-        &self.conn
+    pub(crate) fn conn_for_tests(&self) -> &rusqlite::Connection {
+        &self.db.conn
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use bookwish_ipc::{Sort, StatusCounts};
+
     use super::*;
 
     /// Row counts and the clock: everything an edit writes besides the book itself.
@@ -458,13 +293,14 @@ mod tests {
         fn footprint(&self) -> Result<Footprint> {
             let count = |table: &str| -> Result<i64> {
                 Ok(self
+                    .db
                     .conn
                     .query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
                         row.get(0)
                     })?)
             };
             // A digest of every stored value, so "nothing written" covers changed rows too.
-            let rows = self.conn.query_row(
+            let rows = self.db.conn.query_row(
                 "SELECT group_concat(r, '|') FROM (
                      SELECT id || title || author || status || notes || ifnull(rating, '-')
                          || ifnull(started_on, '-') || ifnull(finished_on, '-') || updated_at
@@ -473,7 +309,7 @@ mod tests {
                 [],
                 |row| row.get::<_, Option<String>>(0),
             )?;
-            let outbox = self.conn.query_row(
+            let outbox = self.db.conn.query_row(
                 "SELECT group_concat(patch || mutation_id || hlc, '|') FROM outbox",
                 [],
                 |row| row.get::<_, Option<String>>(0),
@@ -481,7 +317,7 @@ mod tests {
             Ok(Footprint {
                 books: count("books")?,
                 outbox: count("outbox")?,
-                clock: meta::last_stamp(&self.conn)?,
+                clock: meta::last_stamp(&self.db.conn)?,
                 rows: format!("{rows:?}{outbox:?}"),
             })
         }
@@ -827,6 +663,7 @@ mod tests {
         );
         let tombstones: i64 =
             store
+                .db
                 .conn
                 .query_row("SELECT count(*) FROM books WHERE deleted = 1", [], |r| {
                     r.get(0)
@@ -1037,8 +874,8 @@ mod tests {
     fn unfiltered_lists_read_an_index_instead_of_sorting() -> Result<()> {
         let store = Store::open_in_memory()?;
         for sort in Sort::ALL {
-            let sql = format!("EXPLAIN QUERY PLAN {}", list_sql(false, false, sort));
-            let mut statement = store.conn.prepare(&sql)?;
+            let sql = format!("EXPLAIN QUERY PLAN {}", books::list_sql(false, false, sort));
+            let mut statement = store.db.conn.prepare(&sql)?;
             let plan = statement
                 .query_map([], |row| row.get::<_, String>(3))?
                 .collect::<rusqlite::Result<Vec<_>>>()?
@@ -1048,7 +885,7 @@ mod tests {
                 "listing by {sort:?} must walk an index in order, not sort: {plan}"
             );
         }
-        let mut statement = store.conn.prepare(
+        let mut statement = store.db.conn.prepare(
             "EXPLAIN QUERY PLAN SELECT status, count(*) FROM books WHERE deleted = 0 GROUP BY status",
         )?;
         let plan = statement
@@ -1108,10 +945,13 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(&dir.path().join("books.sqlite3"))?;
         let pragma = |name: &str| -> Result<String> {
-            Ok(store.conn.query_row(&format!("PRAGMA {name}"), [], |row| {
-                row.get::<_, rusqlite::types::Value>(0)
-                    .map(|value| format!("{value:?}"))
-            })?)
+            Ok(store
+                .db
+                .conn
+                .query_row(&format!("PRAGMA {name}"), [], |row| {
+                    row.get::<_, rusqlite::types::Value>(0)
+                        .map(|value| format!("{value:?}"))
+                })?)
         };
         assert_eq!(
             pragma("journal_mode")?,
@@ -1198,6 +1038,40 @@ mod tests {
     }
 
     #[test]
+    fn a_copied_database_syncs_as_a_new_device_with_its_changes_kept() -> Result<()> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let original = dir.path().join("books.sqlite3");
+        let (device_id, book) = {
+            let mut store = Store::open(&original)?;
+            let book = store.add(&draft("Dune", ""))?;
+            store.checkpoint()?;
+            (store.device_id(), book)
+        };
+        let copy = dir.path().join("elsewhere").join("books.sqlite3");
+        std::fs::create_dir_all(copy.parent().expect("a folder")).expect("folder");
+        std::fs::copy(&original, &copy).expect("copy");
+        let copied = Store::open(&copy)?;
+        assert_ne!(
+            copied.device_id(),
+            device_id,
+            "a copy opened elsewhere must not sync under the original's device id"
+        );
+        assert_eq!(copied.get(book.id)?, book, "the copy keeps the books");
+        assert_eq!(copied.outbox()?.len(), 1, "and the changes still to push");
+        assert_eq!(
+            Store::open(&copy)?.device_id(),
+            copied.device_id(),
+            "the copy keeps its new id from then on"
+        );
+        assert_eq!(
+            Store::open(&original)?.device_id(),
+            device_id,
+            "the original keeps its id"
+        );
+        Ok(())
+    }
+
+    #[test]
     fn checkpoint_moves_the_log_into_the_file() -> Result<()> {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("books.sqlite3");
@@ -1205,6 +1079,7 @@ mod tests {
         let book = store.add(&draft("Dune", ""))?;
         let log_pages = |store: &Store| -> Result<(i64, i64)> {
             Ok(store
+                .db
                 .conn
                 .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
                     Ok((row.get(1)?, row.get(2)?))
@@ -1256,7 +1131,7 @@ mod tests {
         second.update(dune.id, &draft("Dune Messiah", ""))?;
 
         // A reader holding a snapshot does not block the writer (WAL).
-        let reader = first.conn.unchecked_transaction()?;
+        let reader = first.db.conn.unchecked_transaction()?;
         let seen: i64 = reader.query_row("SELECT count(*) FROM books", [], |r| r.get(0))?;
         second.add(&draft("Zen", ""))?;
         drop(reader);
@@ -1284,7 +1159,7 @@ mod tests {
         let mut second = Store::open(&path)?;
         let (locked_tx, locked_rx) = std::sync::mpsc::channel();
         let holder = std::thread::spawn(move || -> Result<Store> {
-            let tx = write(&mut first.conn)?;
+            let tx = first.db.write()?;
             tx.execute(
                 "INSERT INTO sync_meta (key, value) VALUES ('test', 'held')",
                 [],

@@ -3,34 +3,17 @@
 //!
 //! Validation runs before any transaction starts, so a rejected edit writes nothing.
 
-use bookwish_ipc::{limits, BookDraft, Status};
+use bookwish_ipc::{limits, BookDraft};
 use chrono::NaiveDate;
 
 use crate::error::{Error, Result};
-
-/// The editable fields of a book after validation: trimmed, checked, in canonical form.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Fields {
-    pub(crate) title: String,
-    pub(crate) author: String,
-    pub(crate) status: Status,
-    pub(crate) notes: String,
-    pub(crate) rating: Option<u8>,
-    /// Canonical `YYYY-MM-DD`, so text order is date order.
-    pub(crate) started_on: Option<String>,
-    /// Canonical `YYYY-MM-DD`, never before `started_on`.
-    pub(crate) finished_on: Option<String>,
-}
+use crate::fields::Fields;
 
 /// Checks every field of `draft` and returns them in canonical form, or the first rule broken.
 pub(crate) fn draft(draft: &BookDraft) -> Result<Fields> {
-    let title = title(&draft.title)?;
-    let author = line("author", "Author", &draft.author, limits::AUTHOR_MAX)?;
-    let notes = notes(&draft.notes)?;
-    let rating = rating(draft.rating)?;
-    let started_on = date("started_on", "Start date", draft.started_on.as_deref())?;
-    let finished_on = date("finished_on", "Finish date", draft.finished_on.as_deref())?;
-    if let (Some(started), Some(finished)) = (started_on, finished_on) {
+    let fields = stored(draft)?;
+    if let (Some(started), Some(finished)) = (&fields.started_on, &fields.finished_on) {
+        // Canonical YYYY-MM-DD: text order is date order.
         if finished < started {
             return Err(Error::validation(
                 "finished_on",
@@ -38,6 +21,20 @@ pub(crate) fn draft(draft: &BookDraft) -> Result<Fields> {
             ));
         }
     }
+    Ok(fields)
+}
+
+/// The rules every stored book follows, whatever its source (typed, pulled, imported): each
+/// field on its own. A book the user edits must also finish no earlier than it started
+/// ([`draft`]); a row from the server may not (two devices' edits of the two dates merge
+/// field by field), and is still stored and shown.
+pub(crate) fn stored(draft: &BookDraft) -> Result<Fields> {
+    let title = title(&draft.title)?;
+    let author = line("author", "Author", &draft.author, limits::AUTHOR_MAX)?;
+    let notes = notes(&draft.notes)?;
+    let rating = rating(draft.rating)?;
+    let started_on = date("started_on", "Start date", draft.started_on.as_deref())?;
+    let finished_on = date("finished_on", "Finish date", draft.finished_on.as_deref())?;
     Ok(Fields {
         title,
         author,
@@ -67,7 +64,7 @@ pub(crate) fn search(text: &str) -> Result<Option<String>> {
 
 /// Case folding for search and sorting. SQLite's `lower()` and `NOCASE` fold ASCII only, so
 /// folding happens here and the result is stored beside the text (`title_fold`, `author_fold`).
-/// Anything that writes `books` outside the store (the sync engine) must fold with this.
+/// Only `table/books.rs` writes the folded columns, always through this.
 pub fn fold(text: &str) -> String {
     text.to_lowercase()
 }
@@ -180,6 +177,8 @@ pub(crate) fn format_date(date: NaiveDate) -> String {
 
 #[cfg(test)]
 mod tests {
+    use bookwish_ipc::Status;
+
     use super::*;
 
     fn ok_draft() -> BookDraft {

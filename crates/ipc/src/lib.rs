@@ -12,8 +12,9 @@
 //! - [`IpcError`]: every failure crosses IPC as `{code, message}` (and the offending `field`,
 //!   when there is one), with a message that says what the user can do.
 //!
-//! Command names and event names are constants in [`commands`] and [`events`]; the UI never
-//! spells them by hand.
+//! Each command is declared once in [`commands`] (name, argument struct, answer type: the
+//! [`commands::Command`] trait), so the UI's call and the shell's handler are checked by the
+//! compiler; event names are constants in [`events`].
 
 use std::fmt;
 use std::str::FromStr;
@@ -23,10 +24,12 @@ use serde::{Deserialize, Deserializer, Serialize};
 /// The id of a book: a UUIDv7 made on the client, so offline creation needs no server.
 pub type BookId = uuid::Uuid;
 
+pub mod commands;
 pub mod review;
 mod sync_status;
 pub use review::{
     ConflictChoice, ConflictView, LocalBooksOffer, MovedBooks, RejectionView, SyncIssues,
+    UnreadableView,
 };
 pub use sync_status::{SyncPhase, SyncStatus, SYNC_STATUS_EVENT};
 
@@ -297,6 +300,10 @@ pub struct AppInfo {
     pub account: Account,
     /// Folder holding the databases, shown in the UI for the curious.
     pub data_dir: String,
+    /// Why the books could not be opened (a damaged file, one written by a newer Bookwish),
+    /// shown instead of the list; `None` when all is well.
+    #[serde(default)]
+    pub problem: Option<IpcError>,
 }
 
 /// What kind of failure an [`IpcError`] is. The UI branches on some of them.
@@ -362,54 +369,6 @@ impl fmt::Display for IpcError {
 
 impl std::error::Error for IpcError {}
 
-/// Command names, shared so neither side spells them by hand. Arguments are named in the
-/// doc line of each; every command answers `Result<T, IpcError>`.
-pub mod commands {
-    /// `()` → [`crate::AppInfo`].
-    pub const APP_INFO: &str = "app_info";
-    /// `{ query: ListQuery }` → [`crate::BookList`].
-    pub const LIST_BOOKS: &str = "list_books";
-    /// `{ draft: BookDraft }` → [`crate::Book`].
-    pub const ADD_BOOK: &str = "add_book";
-    /// `{ id: BookId, draft: BookDraft }` → [`crate::Book`].
-    pub const UPDATE_BOOK: &str = "update_book";
-    /// `{ id: BookId, status: Status }` → [`crate::Book`].
-    pub const SET_STATUS: &str = "set_status";
-    /// `{ id: BookId }` → [`crate::Book`] (the deleted book, for the undo toast).
-    pub const DELETE_BOOK: &str = "delete_book";
-    /// `{ id: BookId }` → [`crate::Book`] (undo of a delete).
-    pub const RESTORE_BOOK: &str = "restore_book";
-    /// `()` → `()`: opens the sign-in page in the user's browser; the result arrives later
-    /// as [`crate::events::AUTH_CHANGED`] or [`crate::events::AUTH_FAILED`].
-    pub const SIGN_IN: &str = "sign_in";
-    /// `()` → `()`: abandons the pending sign-in.
-    pub const CANCEL_SIGN_IN: &str = "cancel_sign_in";
-    /// `()` → [`crate::Account`]: signs out; the account's books stay on disk.
-    pub const SIGN_OUT: &str = "sign_out";
-    /// `()` → `Option<SyncStatus>`: the sync status, `None` while no account syncs; changes
-    /// arrive as [`crate::SYNC_STATUS_EVENT`].
-    pub const SYNC_STATUS: &str = "sync_status";
-    /// `()` → `()`: sync now.
-    pub const SYNC_NOW: &str = "sync_now";
-    /// `()` → [`crate::SyncIssues`]: conflicts and refused changes waiting for the user.
-    pub const SYNC_ISSUES: &str = "sync_issues";
-    /// `{ id: i64, choice: ConflictChoice }` → `()`.
-    pub const RESOLVE_CONFLICT: &str = "resolve_conflict";
-    /// `{ id: i64, draft: BookDraft }` → [`crate::Book`]: saves the corrected book (queued
-    /// for sync again) and forgets the rejection.
-    pub const FIX_REJECTION: &str = "fix_rejection";
-    /// `{ id: i64 }` → `()`: forgets a refused change; the book keeps the server's values.
-    pub const DISCARD_REJECTION: &str = "discard_rejection";
-    /// `()` → `Option<LocalBooksOffer>`: after signing in, whether to ask about the
-    /// local-only books (`None`: none, or the user already answered for this account).
-    pub const LOCAL_BOOKS_OFFER: &str = "local_books_offer";
-    /// `()` → [`crate::MovedBooks`]: moves the local-only books into the signed-in account.
-    pub const MOVE_LOCAL_BOOKS: &str = "move_local_books";
-    /// `()` → `()`: keeps the local-only books on this computer; not asked again for this
-    /// account.
-    pub const KEEP_LOCAL_BOOKS: &str = "keep_local_books";
-}
-
 /// Events the shell emits to the UI.
 pub mod events {
     /// Payload `()`: the list changed outside the UI's own commands (e.g. by sync); reload.
@@ -420,52 +379,6 @@ pub mod events {
     /// Payload [`crate::IpcError`]: a sign-in attempt failed (cancelled, expired, state
     /// mismatch, provider error, offline); the account is unchanged.
     pub const AUTH_FAILED: &str = "auth-failed";
-}
-
-/// Argument objects of the commands, serialised by the UI and deserialised by the shell.
-pub mod args {
-    use serde::{Deserialize, Serialize};
-
-    use crate::{BookDraft, BookId, ListQuery, Status};
-
-    /// Arguments of `list_books`.
-    #[derive(Clone, Debug, Serialize, Deserialize)]
-    pub struct ListBooks {
-        /// The visible list.
-        pub query: ListQuery,
-    }
-
-    /// Arguments of `add_book`.
-    #[derive(Clone, Debug, Serialize, Deserialize)]
-    pub struct AddBook {
-        /// What the user typed.
-        pub draft: BookDraft,
-    }
-
-    /// Arguments of `update_book`.
-    #[derive(Clone, Debug, Serialize, Deserialize)]
-    pub struct UpdateBook {
-        /// Which book.
-        pub id: BookId,
-        /// Its new editable fields.
-        pub draft: BookDraft,
-    }
-
-    /// Arguments of `set_status`.
-    #[derive(Clone, Debug, Serialize, Deserialize)]
-    pub struct SetStatus {
-        /// Which book.
-        pub id: BookId,
-        /// The new status.
-        pub status: Status,
-    }
-
-    /// Arguments of `delete_book` and `restore_book`.
-    #[derive(Clone, Debug, Serialize, Deserialize)]
-    pub struct ById {
-        /// Which book.
-        pub id: BookId,
-    }
 }
 
 #[cfg(test)]

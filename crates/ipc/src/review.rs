@@ -58,6 +58,24 @@ pub struct RejectionView {
     pub rejected_at: i64,
 }
 
+/// A book from the account that this version of Bookwish cannot show: the server holds a value
+/// the app's rules refuse (written by another client or an older server). Sync went on past it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnreadableView {
+    /// Row id (to dismiss it).
+    pub id: i64,
+    /// The book, when its id could be read.
+    pub book_id: Option<BookId>,
+    /// The title this device shows for it, if it has the book at all.
+    pub book_title: Option<String>,
+    /// What is wrong, in words.
+    pub reason: String,
+    /// The row as the server sent it (cut to a few kilobytes), for a bug report.
+    pub raw: String,
+    /// When it arrived (ms since the Unix epoch).
+    pub seen_at: i64,
+}
+
 /// Everything waiting for the user, newest first.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncIssues {
@@ -65,12 +83,15 @@ pub struct SyncIssues {
     pub conflicts: Vec<ConflictView>,
     /// Refused changes.
     pub rejections: Vec<RejectionView>,
+    /// Books from the account this version cannot show.
+    #[serde(default)]
+    pub unreadable: Vec<UnreadableView>,
 }
 
 impl SyncIssues {
     /// How many things need a look.
     pub fn len(&self) -> usize {
-        self.conflicts.len() + self.rejections.len()
+        self.conflicts.len() + self.rejections.len() + self.unreadable.len()
     }
 
     /// Nothing needs a look.
@@ -105,39 +126,6 @@ pub struct MovedBooks {
     pub moved: u32,
     /// Books the account already had (moved before an interruption); left as they are.
     pub already_there: u32,
-}
-
-/// Argument objects of this module's commands.
-pub mod args {
-    use serde::{Deserialize, Serialize};
-
-    use super::ConflictChoice;
-    use crate::BookDraft;
-
-    /// Arguments of `resolve_conflict`.
-    #[derive(Clone, Debug, Serialize, Deserialize)]
-    pub struct ResolveConflict {
-        /// Which conflict.
-        pub id: i64,
-        /// What the user chose.
-        pub choice: ConflictChoice,
-    }
-
-    /// Arguments of `discard_rejection`.
-    #[derive(Clone, Debug, Serialize, Deserialize)]
-    pub struct ByIssueId {
-        /// Which rejection.
-        pub id: i64,
-    }
-
-    /// Arguments of `fix_rejection`.
-    #[derive(Clone, Debug, Serialize, Deserialize)]
-    pub struct FixRejection {
-        /// Which rejection.
-        pub id: i64,
-        /// The book as the user corrected it in the edit form.
-        pub draft: BookDraft,
-    }
 }
 
 #[cfg(test)]

@@ -5,14 +5,14 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bookwish_ipc::{SyncPhase, SyncStatus};
+use bookwish_core::Replica;
+use bookwish_ipc::{Profile, SyncPhase, SyncStatus};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::error::Result;
-use crate::local::{now_ms, Conflict, LocalDb, Rejection};
 use crate::remote::{Remote, RemoteConfig, TokenSource};
 
 /// How the engine syncs and when it retries.
@@ -37,6 +37,9 @@ pub struct SyncConfig {
     /// network (or the server) comes back the app notices by itself. OSes report network
     /// changes unreliably (a VPN, a captive portal, a server restarting), so the engine probes.
     pub offline_probe_max: Duration,
+    /// The signed-in user, saved to the `profiles` table once when the run loop starts (best
+    /// effort: a failure is logged, and the next launch tries again).
+    pub profile: Option<Profile>,
 }
 
 impl SyncConfig {
@@ -54,6 +57,7 @@ impl SyncConfig {
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(300),
             offline_probe_max: Duration::from_secs(10),
+            profile: None,
         }
     }
 }
@@ -69,6 +73,8 @@ pub struct SyncReport {
     pub rejected: usize,
     /// Field conflicts recorded (kept in `conflicts`).
     pub conflicts: usize,
+    /// Answers that could not be matched: the changes were queued again.
+    pub requeued: usize,
     /// Rows pulled and applied.
     pub pulled: usize,
     /// The cursor after the pull.
@@ -106,7 +112,7 @@ impl<T> Clone for SyncEngine<T> {
 }
 
 struct Inner<T> {
-    db: Arc<Mutex<LocalDb>>,
+    db: Arc<Mutex<Replica>>,
     remote: Remote<T>,
     config: SyncConfig,
     device_id: Uuid,
@@ -124,7 +130,7 @@ impl<T: TokenSource> SyncEngine<T> {
         http: reqwest::Client,
         tokens: T,
     ) -> Result<Self> {
-        let db = LocalDb::open(db_path)?;
+        let db = Replica::open(db_path)?;
         let device_id = db.device_id();
         let status = SyncStatus {
             pending: db.pending()?,
@@ -160,16 +166,6 @@ impl<T: TokenSource> SyncEngine<T> {
         self.inner.remote.tokens()
     }
 
-    /// Conflicts kept for the user.
-    pub async fn conflicts(&self) -> Result<Vec<Conflict>> {
-        self.db(|db| db.conflicts()).await
-    }
-
-    /// Changes the server refused.
-    pub async fn rejections(&self) -> Result<Vec<Rejection>> {
-        self.db(|db| db.rejections()).await
-    }
-
     /// Re-reads the pending count (and what waits for the user) after a local edit or a
     /// settled conflict, and publishes them.
     pub async fn refresh_pending(&self) -> Result<u32> {
@@ -184,7 +180,7 @@ impl<T: TokenSource> SyncEngine<T> {
     /// Starts a full re-download on the next pull (the hook for the server's tombstone purge;
     /// also called by the pull itself when the server reports a purge past the cursor).
     pub async fn begin_full_resync(&self) -> Result<()> {
-        self.db(|db| db.begin_full_resync()).await
+        self.db(Replica::begin_full_resync).await
     }
 
     /// One sync: push the whole outbox, then pull until the server has nothing newer. Status
@@ -210,7 +206,7 @@ impl<T: TokenSource> SyncEngine<T> {
         }
         match &outcome {
             Ok(()) => {
-                let at = now_ms();
+                let at = chrono::Utc::now().timestamp_millis();
                 self.db(move |db| db.record_success(at)).await?;
                 self.inner.status.send_modify(|s| {
                     s.phase = SyncPhase::Synced { at };
@@ -245,20 +241,22 @@ impl<T: TokenSource> SyncEngine<T> {
             if batch.is_empty() {
                 return Ok(());
             }
-            let results = self.inner.remote.push(self.inner.device_id, &batch).await?;
-            let outcome = self.db(move |db| db.record_push(&batch, &results)).await?;
+            let answers = self.inner.remote.push(self.inner.device_id, &batch).await?;
+            let outcome = self.db(move |db| db.record_push(&batch, &answers)).await?;
             report.pushed += outcome.applied;
             report.duplicates += outcome.duplicates;
             report.conflicts += outcome.conflicts;
-            report.rejected += outcome.rejected.len();
-            if !outcome.rejected.is_empty() {
-                // Show the server's copy again; the refused values wait in `rejections`.
-                let rows = self.inner.remote.fetch_books(&outcome.rejected).await?;
+            report.rejected += outcome.rejected;
+            report.requeued += outcome.requeued;
+            if !outcome.refetch.is_empty() {
+                // Show the server's copy again; refused values wait for the user, and a
+                // re-queued change stays on top of it.
+                let rows = self.inner.remote.fetch_books(&outcome.refetch).await?;
                 self.db(move |db| db.apply_fetched(&rows)).await?;
             }
             let done = (report.pushed + report.rejected) as u64;
             self.progress(done, None);
-            if outcome.applied + outcome.rejected.len() == 0 {
+            if outcome.applied + outcome.rejected == 0 {
                 tracing::warn!("a push acknowledged nothing; stopping this round");
                 return Ok(());
             }
@@ -286,11 +284,11 @@ impl<T: TokenSource> SyncEngine<T> {
                     continue;
                 }
             }
-            let more = page.has_more;
-            cursor = page.next_cursor;
+            let more = page.page.has_more;
+            cursor = page.page.next_cursor;
             let db = Arc::clone(&self.inner.db);
             let apply = tokio::task::spawn_blocking(move || -> Result<usize> {
-                lock(&db).apply_page(&page)
+                Ok(lock(&db).apply_page(&page.page)?)
             });
             // While this page is written, the next one is already on its way.
             if more {
@@ -323,10 +321,10 @@ impl<T: TokenSource> SyncEngine<T> {
 
     async fn db<R: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut LocalDb) -> Result<R> + Send + 'static,
+        f: impl FnOnce(&mut Replica) -> bookwish_core::Result<R> + Send + 'static,
     ) -> Result<R> {
         let db = Arc::clone(&self.inner.db);
-        tokio::task::spawn_blocking(move || f(&mut lock(&db))).await?
+        Ok(tokio::task::spawn_blocking(move || f(&mut lock(&db))).await??)
     }
 
     /// Starts the run loop on the current tokio runtime. It syncs at once, then on every
@@ -344,7 +342,7 @@ impl<T: TokenSource> SyncEngine<T> {
 }
 
 /// A poisoned lock only means a panic elsewhere; the connection itself is still usable.
-fn lock(db: &Mutex<LocalDb>) -> std::sync::MutexGuard<'_, LocalDb> {
+fn lock(db: &Mutex<Replica>) -> std::sync::MutexGuard<'_, Replica> {
     db.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
@@ -396,6 +394,12 @@ async fn run<T: TokenSource>(
     mut triggers: mpsc::UnboundedReceiver<Trigger>,
 ) {
     let config = engine.inner.config.clone();
+    if let Some(profile) = &config.profile {
+        match engine.inner.remote.upsert_profile(profile).await {
+            Ok(()) => tracing::info!("profile saved to Supabase"),
+            Err(error) => tracing::warn!(%error, "saving the profile to Supabase failed"),
+        }
+    }
     let mut due = true;
     let mut debounce: Option<Instant> = None;
     let mut retry: Option<Instant> = None;

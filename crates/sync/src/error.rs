@@ -44,15 +44,9 @@ pub enum Error {
     /// The server's answer did not have the documented shape.
     #[error("unexpected answer from the server: {0}")]
     BadAnswer(String),
-    /// The local database failed.
+    /// The local database failed (opening it, or writing what the server answered).
     #[error("the local database failed")]
-    Local(#[from] rusqlite::Error),
-    /// Opening the local store (migrations) failed.
-    #[error("could not open the local store")]
-    Store(#[from] bookwish_core::Error),
-    /// JSON in the local database could not be read or written.
-    #[error("could not encode or decode JSON")]
-    Json(#[from] serde_json::Error),
+    Local(#[from] bookwish_core::Error),
     /// The blocking database task died (a panic in it).
     #[error("the local database task failed")]
     Task(#[from] tokio::task::JoinError),
@@ -101,9 +95,13 @@ impl Error {
                 "The sync server sent an unexpected answer. Check the Supabase URL in the settings."
                     .to_owned()
             }
-            Error::Local(_) | Error::Store(_) | Error::Json(_) | Error::Task(_) => {
-                "The local database failed during sync; see the log.".to_owned()
-            }
+            Error::Local(error) => format!(
+                "Sync stopped: {} Your changes are kept on this computer.",
+                bookwish_ipc::IpcError::from(error).message
+            ),
+            Error::Task(_) => "Sync stopped after an internal error; your changes are kept on \
+                               this computer. Restart Bookwish to try again."
+                .to_owned(),
         }
     }
 }

@@ -6,15 +6,16 @@
 //! SyncHandle ── triggers ──> run loop (engine.rs) ── SyncEngine::sync_once
 //!     ^ status (watch)                                 ├─ push: outbox batches → sync_push
 //!                                                      └─ pull: sync_pull pages → local file
-//! local.rs   the engine's own SQLite connection: batches, answers, pages + cursor, conflicts
-//! remote.rs  the RPCs over the `postgrest` builder; one token refresh on 401
+//! remote.rs  the RPCs over the `postgrest` builder; one token refresh on 401; wire types
+//! bookwish_core::Replica   everything sync does to the local database (no SQL here)
 //! ```
 //!
 //! # Vocabulary
 //!
 //! - **Outbox entry / mutation**: one pending change per book (written by
 //!   [`bookwish_core::Store`]); pushed with its *mutation id* (UUIDv7, increasing per device),
-//!   its *base version* and its HLC *stamp*.
+//!   its *base version* and its HLC *stamp*. Which entries go, and what an answer means
+//!   locally, is [`bookwish_core::Replica`]'s business; this crate only carries them.
 //! - **Cursor**: the highest server version applied locally; pulls ask for rows after it.
 //! - **Conflict**: another device changed the same field after our base; the later stamp wins,
 //!   the loser is kept in `conflicts`. Delete wins over a concurrent edit.
@@ -24,15 +25,16 @@
 //! # Invariants
 //!
 //! - A batch retried after a lost answer is answered "duplicate": nothing applies twice.
-//! - A pulled page and its cursor commit together; the device's pending fields stay on top.
-//! - Nothing is dropped silently: every mutation ends applied, in `conflicts`, or in
-//!   `rejections`.
+//! - A pulled page and its cursor commit together; the device's pending fields stay on top; a
+//!   row the app cannot read is kept aside and the pull goes on (all in the replica).
+//! - Nothing is dropped silently: every mutation ends applied, in `conflicts`, in
+//!   `rejections`, or queued again.
 //!
 //! # Use (the shell)
 //!
 //! ```ignore
 //! let engine = SyncEngine::open(&db_path, SyncConfig::new(rest_url, anon_key),
-//!                               bookwish_auth::http::client(), AuthTokens(auth.clone()))?;
+//!                               http_client, tokens)?;  // the app's one reqwest client
 //! let mut status = engine.status();           // watch::Receiver<SyncStatus>: emit "sync-status"
 //! let (handle, _task) = engine.clone().spawn(); // syncs at once, then on triggers
 //! handle.local_edit();                        // after each store edit (debounced 300 ms)
@@ -42,13 +44,8 @@
 
 mod engine;
 mod error;
-mod local;
 mod remote;
 
 pub use engine::{backoff, SyncConfig, SyncEngine, SyncHandle, SyncReport, Trigger};
 pub use error::{Error, Result, TokenError};
-pub use local::{Conflict, LocalDb, PushOutcome, Rejection};
-pub use remote::{
-    FieldConflict, FieldStamp, FieldVersions, Mutation, PullPage, PushResult, Remote, RemoteConfig,
-    ServerBook, TokenSource,
-};
+pub use remote::{PullPage, Remote, RemoteConfig, TokenSource};

@@ -13,6 +13,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use bookwish_core::{
+    Answer, Answered, FieldConflict as CoreConflict, OutboxEntry, Pulled, PulledBook, PulledPage,
+};
+use bookwish_ipc::Profile;
+
 use crate::error::{Error, Result, TokenError};
 
 /// Where the bearer tokens come from: the app's [`bookwish-auth`] session, or tokens a test got
@@ -27,7 +32,7 @@ pub trait TokenSource: Send + Sync + 'static {
 
 /// One outbox entry as `sync_push` takes it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Mutation {
+struct Mutation<'a> {
     /// Increasing per device (UUIDv7).
     pub mutation_id: Uuid,
     /// The book.
@@ -37,12 +42,24 @@ pub struct Mutation {
     /// HLC stamp of the latest coalesced change.
     pub hlc: String,
     /// Changed fields.
-    pub patch: Map<String, Value>,
+    pub patch: &'a Map<String, Value>,
+}
+
+impl<'a> From<&'a OutboxEntry> for Mutation<'a> {
+    fn from(entry: &'a OutboxEntry) -> Self {
+        Mutation {
+            mutation_id: entry.mutation_id,
+            book_id: entry.book_id,
+            base_version: entry.base_version,
+            hlc: entry.hlc.to_string(),
+            patch: &entry.patch,
+        }
+    }
 }
 
 /// One field conflict reported by `sync_push`.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct FieldConflict {
+pub(crate) struct FieldConflict {
     /// The field.
     pub field: String,
     /// The server's value before this push.
@@ -57,7 +74,7 @@ pub struct FieldConflict {
 
 /// One mutation's answer.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct PushResult {
+pub(crate) struct PushResult {
     /// The mutation answered.
     pub mutation_id: Uuid,
     /// `applied`, `duplicate`, `rejected` or `conflict`.
@@ -91,6 +108,42 @@ fn original<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Box<PushRes
     }))
 }
 
+impl PushResult {
+    /// What the answer means, in the replica's terms.
+    fn answer(&self) -> Answer {
+        match self.result.as_str() {
+            "applied" | "conflict" => Answer::Applied {
+                version: self.version,
+                conflicts: self
+                    .conflicts
+                    .iter()
+                    .flatten()
+                    .map(|conflict| CoreConflict {
+                        field: conflict.field.clone(),
+                        server_value: conflict.server_value.clone(),
+                        client_value: conflict.client_value.clone(),
+                        client_won: conflict.winner == "client",
+                    })
+                    .collect(),
+            },
+            "rejected" => Answer::Rejected {
+                code: self.code.clone().unwrap_or_else(|| "error".to_owned()),
+                message: self
+                    .message
+                    .clone()
+                    .unwrap_or_else(|| "refused by the server".to_owned()),
+            },
+            "gone" => Answer::Gone,
+            "duplicate" => Answer::Duplicate {
+                original: self.original.as_ref().map(|first| Box::new(first.answer())),
+            },
+            other => Answer::Unknown {
+                result: other.chars().take(40).collect(),
+            },
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct PushAnswer {
     results: Vec<PushResult>,
@@ -98,7 +151,7 @@ struct PushAnswer {
 
 /// One book as the server sends it.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct ServerBook {
+pub(crate) struct ServerBook {
     /// Id.
     pub id: Uuid,
     /// Title.
@@ -133,75 +186,10 @@ pub struct ServerBook {
 }
 
 impl ServerBook {
-    /// Replaces the fields in `patch` (this device's pending change) with the local values.
-    pub(crate) fn keep_pending(&mut self, patch: &Map<String, Value>, local: &Map<String, Value>) {
-        let mut fields = self.fields();
-        for name in patch.keys() {
-            if let Some(value) = local.get(name) {
-                fields.insert(name.clone(), value.clone());
-            }
-        }
-        let merged = ServerBook::from_fields(self.id, &fields);
-        self.title = merged.title;
-        self.author = merged.author;
-        self.status = merged.status;
-        self.notes = merged.notes;
-        self.rating = merged.rating;
-        self.started_on = merged.started_on;
-        self.finished_on = merged.finished_on;
-        self.deleted = merged.deleted;
-    }
-
-    /// The synced fields as JSON.
-    pub fn fields(&self) -> Map<String, Value> {
-        let mut map = Map::new();
-        map.insert("title".into(), Value::from(self.title.clone()));
-        map.insert("author".into(), Value::from(self.author.clone()));
-        map.insert("status".into(), Value::from(self.status.clone()));
-        map.insert("notes".into(), Value::from(self.notes.clone()));
-        map.insert(
-            "rating".into(),
-            self.rating.map_or(Value::Null, Value::from),
-        );
-        map.insert(
-            "started_on".into(),
-            self.started_on.clone().map_or(Value::Null, Value::from),
-        );
-        map.insert(
-            "finished_on".into(),
-            self.finished_on.clone().map_or(Value::Null, Value::from),
-        );
-        map.insert("deleted".into(), Value::from(self.deleted));
-        map
-    }
-
-    /// A book from synced fields as JSON (missing or mistyped fields take defaults).
-    pub(crate) fn from_fields(id: Uuid, fields: &Map<String, Value>) -> ServerBook {
-        let text = |name: &str| fields.get(name).and_then(Value::as_str).map(str::to_owned);
-        ServerBook {
-            id,
-            title: text("title").unwrap_or_default(),
-            author: text("author").unwrap_or_default(),
-            status: text("status").unwrap_or_else(|| "Wishlist".to_owned()),
-            notes: text("notes").unwrap_or_default(),
-            rating: fields.get("rating").and_then(Value::as_i64),
-            started_on: text("started_on"),
-            finished_on: text("finished_on"),
-            deleted: fields
-                .get("deleted")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            version: 0,
-            field_versions: FieldVersions::default(),
-            created_at: None,
-            updated_at: None,
-        }
-    }
-
-    /// The HLC stamps in `field_versions`, as text.
-    pub(crate) fn stamp_texts(&self) -> impl Iterator<Item = &str> + '_ {
+    /// The row as the replica takes it: the newest field stamp, times in milliseconds.
+    fn into_pulled(self) -> PulledBook {
         let f = &self.field_versions;
-        [
+        let hlc = [
             &f.title,
             &f.author,
             &f.status,
@@ -213,22 +201,29 @@ impl ServerBook {
         ]
         .into_iter()
         .filter_map(|stamp| stamp.as_ref()?.hlc.as_deref())
-    }
-
-    /// Server creation time in ms (now if absent or unreadable).
-    pub(crate) fn created_ms(&self) -> i64 {
-        rfc3339_ms(self.created_at.as_deref())
-    }
-
-    /// Server update time in ms (now if absent or unreadable).
-    pub(crate) fn updated_ms(&self) -> i64 {
-        rfc3339_ms(self.updated_at.as_deref())
+        .max()
+        .map(str::to_owned);
+        PulledBook {
+            id: self.id,
+            title: self.title,
+            author: self.author,
+            status: self.status,
+            notes: self.notes,
+            rating: self.rating,
+            started_on: self.started_on,
+            finished_on: self.finished_on,
+            deleted: self.deleted,
+            version: self.version,
+            hlc,
+            created_at: rfc3339_ms(self.created_at.as_deref()),
+            updated_at: rfc3339_ms(self.updated_at.as_deref()),
+        }
     }
 }
 
 /// `field_versions` of a server book: the stamp of the edit that last changed each field.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct FieldVersions {
+pub(crate) struct FieldVersions {
     /// Title's stamp.
     pub title: Option<FieldStamp>,
     /// Author's stamp.
@@ -249,31 +244,72 @@ pub struct FieldVersions {
 
 /// One field's stamp: the HLC of the edit (none for writes outside sync_push).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct FieldStamp {
+pub(crate) struct FieldStamp {
     /// The edit's HLC stamp.
     pub hlc: Option<String>,
 }
 
-fn rfc3339_ms(text: Option<&str>) -> i64 {
+fn rfc3339_ms(text: Option<&str>) -> Option<i64> {
     text.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map_or_else(crate::local::now_ms, |t| t.timestamp_millis())
+        .map(|t| t.timestamp_millis())
+}
+
+/// Rows of a page (or of a fetch), decoded one by one when the fast path failed, so one row
+/// that does not decode is kept aside instead of failing the whole page.
+fn decode_rows(rows: Vec<Value>) -> Vec<Pulled> {
+    rows.into_iter()
+        .map(|row| match ServerBook::deserialize(&row) {
+            Ok(book) => Pulled::Book(book.into_pulled()),
+            Err(error) => Pulled::Undecodable {
+                id: row
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .and_then(|id| Uuid::try_parse(id).ok()),
+                version: row.get("version").and_then(Value::as_i64),
+                raw: row.to_string(),
+                reason: format!(
+                    "The server sent a book this version of Bookwish cannot read: {error}."
+                ),
+            },
+        })
+        .collect()
+}
+
+/// One page of `sync_pull`, as the server sends it.
+#[derive(Deserialize)]
+struct WirePage<R> {
+    rows: Vec<R>,
+    next_cursor: i64,
+    server_version: i64,
+    has_more: bool,
+    #[serde(default)]
+    purged_through: Option<i64>,
 }
 
 /// One page of `sync_pull`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PullPage {
-    /// Books with version > the cursor, in version order.
-    pub rows: Vec<ServerBook>,
-    /// The cursor to pull after next.
-    pub next_cursor: i64,
+    /// The rows and the cursor after them, for the replica.
+    pub page: PulledPage,
     /// The user's current version.
     pub server_version: i64,
-    /// Whether more rows follow.
-    pub has_more: bool,
-    /// Hook for tombstone purging (not sent by the server yet): versions up to this one may
-    /// have been purged, so a client whose cursor is older must re-download everything.
-    #[serde(default)]
+    /// Versions up to this one may have been purged, so a client whose cursor is older must
+    /// re-download everything.
     pub purged_through: Option<i64>,
+}
+
+impl<R> WirePage<R> {
+    fn into_page(self, rows: Vec<Pulled>) -> PullPage {
+        PullPage {
+            page: PulledPage {
+                rows,
+                next_cursor: self.next_cursor,
+                has_more: self.has_more,
+            },
+            server_version: self.server_version,
+            purged_through: self.purged_through,
+        }
+    }
 }
 
 /// Where and how to reach the server.
@@ -308,8 +344,9 @@ impl<T: TokenSource> Remote<T> {
         &self.tokens
     }
 
-    /// Sends `mutations` (ids increasing) from `device_id`; one answer per mutation.
-    pub async fn push(&self, device_id: Uuid, mutations: &[Mutation]) -> Result<Vec<PushResult>> {
+    /// Sends `entries` (mutation ids increasing) from `device_id`; one answer per entry.
+    pub async fn push(&self, device_id: Uuid, entries: &[OutboxEntry]) -> Result<Vec<Answered>> {
+        let mutations: Vec<Mutation<'_>> = entries.iter().map(Mutation::from).collect();
         let body = serde_json::json!({"device_id": device_id, "mutations": mutations}).to_string();
         let bytes = self.rpc("sync_push", body).await?;
         let answer: PushAnswer = serde_json::from_slice(&bytes)
@@ -321,18 +358,36 @@ impl<T: TokenSource> Remote<T> {
                 mutations.len()
             )));
         }
-        Ok(answer.results)
+        Ok(answer
+            .results
+            .iter()
+            .map(|result| Answered {
+                mutation_id: result.mutation_id,
+                answer: result.answer(),
+            })
+            .collect())
     }
 
-    /// One page of rows after `after`, at most `max`.
+    /// One page of rows after `after`, at most `max`. Rows are decoded in one go; when that
+    /// fails, one by one, so a row this version cannot read is handed on as such.
     pub async fn pull(&self, after: i64, max: u32) -> Result<PullPage> {
         let body = serde_json::json!({"after": after, "max": max}).to_string();
         let bytes = self.rpc("sync_pull", body).await?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::BadAnswer(format!("sync_pull: {e}")))
+        if let Ok(mut page) = serde_json::from_slice::<WirePage<ServerBook>>(&bytes) {
+            let rows = std::mem::take(&mut page.rows)
+                .into_iter()
+                .map(|book| Pulled::Book(book.into_pulled()))
+                .collect();
+            return Ok(page.into_page(rows));
+        }
+        let mut page = serde_json::from_slice::<WirePage<Value>>(&bytes)
+            .map_err(|e| Error::BadAnswer(format!("sync_pull: {e}")))?;
+        let rows = decode_rows(std::mem::take(&mut page.rows));
+        Ok(page.into_page(rows))
     }
 
-    /// The server copies of `ids` the user can see (after a rejection).
-    pub async fn fetch_books(&self, ids: &[Uuid]) -> Result<Vec<ServerBook>> {
+    /// The server copies of `ids` the user can see (after a refusal).
+    pub async fn fetch_books(&self, ids: &[Uuid]) -> Result<Vec<Pulled>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -344,7 +399,24 @@ impl<T: TokenSource> Remote<T> {
                     .in_("id", list.clone())
             })
             .await?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::BadAnswer(format!("books: {e}")))
+        let rows: Vec<Value> =
+            serde_json::from_slice(&bytes).map_err(|e| Error::BadAnswer(format!("books: {e}")))?;
+        Ok(decode_rows(rows))
+    }
+
+    /// Creates or updates the signed-in user's `profiles` row (`POST /profiles` with
+    /// `Prefer: resolution=merge-duplicates`), as the user: row-level security checks
+    /// `id = sub`.
+    pub async fn upsert_profile(&self, profile: &Profile) -> Result<()> {
+        let row = serde_json::json!({
+            "id": profile.user_id,
+            "email": profile.email,
+            "display_name": profile.name,
+        })
+        .to_string();
+        self.send(|token| self.builder("profiles", token).upsert(row.clone()))
+            .await?;
+        Ok(())
     }
 
     async fn rpc(&self, function: &str, body: String) -> Result<Vec<u8>> {
@@ -419,6 +491,6 @@ pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
         return Some(Duration::from_secs(secs));
     }
     let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let wait = when.timestamp_millis() - crate::local::now_ms();
+    let wait = when.timestamp_millis() - chrono::Utc::now().timestamp_millis();
     Some(Duration::from_millis(u64::try_from(wait).unwrap_or(0)))
 }

@@ -21,8 +21,8 @@ mod toolbar;
 
 use std::rc::Rc;
 
-use bookwish_ipc::args::ListBooks;
-use bookwish_ipc::{commands, events, Account, AppInfo, BookList, IpcError, SyncStatus};
+use bookwish_ipc::commands::{GetAppInfo, ListBooks};
+use bookwish_ipc::{events, Account, AppInfo, IpcError, SyncStatus};
 use gloo_events::{EventListener, EventListenerOptions};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
@@ -30,7 +30,7 @@ use web_sys::{Element, HtmlElement, HtmlInputElement, KeyboardEvent};
 use yew::prelude::*;
 
 use crate::actions;
-use crate::ipc::{self, NoArgs};
+use crate::ipc;
 use crate::keys::{self, Shortcut};
 use crate::state::{
     Auth, AuthAction, AuthContext, Dispatch, Editor, EditorAction, EditorContext, Library,
@@ -117,7 +117,7 @@ fn Shell() -> Html {
         let info = info.clone();
         use_effect_with((), move |_| {
             spawn_local(async move {
-                match ipc::call::<_, AppInfo>(commands::APP_INFO, &NoArgs {}).await {
+                match ipc::invoke(&GetAppInfo {}).await {
                     Ok(answer) => {
                         if matches!(answer.account, Account::SignedIn { .. }) {
                             actions::ask_local_books(&dispatch);
@@ -148,8 +148,7 @@ fn Shell() -> Html {
                 };
                 let (query, revision) = (query.clone(), *revision);
                 spawn_local(async move {
-                    match ipc::call::<_, BookList>(commands::LIST_BOOKS, &ListBooks { query }).await
-                    {
+                    match ipc::invoke(&ListBooks { query }).await {
                         Ok(list) => dispatch.library.dispatch(LibraryAction::Loaded {
                             request,
                             revision,
@@ -278,11 +277,15 @@ fn Shell() -> Html {
                 <div class="body">
                     <Sidebar />
                     <main class="content">
-                        <Toolbar search_ref={search_ref.clone()} />
-                        if adding {
-                            <AddForm />
+                        if let Some(problem) = info.as_ref().and_then(|info| info.problem.clone()) {
+                            { open_problem(&problem, &info.as_ref().map(|i| i.data_dir.clone()).unwrap_or_default()) }
+                        } else {
+                            <Toolbar search_ref={search_ref.clone()} />
+                            if adding {
+                                <AddForm />
+                            }
+                            <BookListView />
                         }
-                        <BookListView />
                     </main>
                 </div>
                 <StatusBar info={(*info).clone()} />
@@ -300,6 +303,19 @@ fn Shell() -> Html {
         </ContextProvider<EditorContext>>
         </ContextProvider<LibraryContext>>
         </ContextProvider<Dispatch>>
+    }
+}
+
+/// What the list area shows when the books could not be opened at all (a file written by a
+/// newer Bookwish, a damaged one): why, and that nothing was changed.
+fn open_problem(problem: &IpcError, data_dir: &str) -> Html {
+    html! {
+        <div class="empty" data-testid="open-problem" role="alert">
+            <div class="empty-icon" aria-hidden="true">{ icons::warning() }</div>
+            <h2 class="empty-title">{ "Bookwish can't open your books" }</h2>
+            <p class="empty-text" data-testid="open-problem-message">{ &problem.message }</p>
+            <p class="empty-hint">{ format!("They are kept in {data_dir}.") }</p>
+        </div>
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use bookwish_ipc::{ConflictChoice, ConflictView, RejectionView, SyncIssues};
+use bookwish_ipc::{ConflictChoice, ConflictView, RejectionView, SyncIssues, UnreadableView};
 use web_sys::Element;
 use yew::prelude::*;
 
@@ -211,7 +211,68 @@ fn lists(issues: &SyncIssues, review: &Review, editor: Editor, dispatch: &Dispat
                     </ul>
                 </section>
             }
+            if !issues.unreadable.is_empty() {
+                <section class="review-section" aria-labelledby="review-unreadable">
+                    <h3 id="review-unreadable" class="review-section-title">
+                        { "Books this version can't show" }
+                    </h3>
+                    <p class="review-section-hint">
+                        { "Your account holds these books with a value this version of \
+                           Bookwish refuses (another app or an older server wrote it). Sync goes \
+                           on without them; fix the value where it was written, or update \
+                           Bookwish." }
+                    </p>
+                    <ul class="issue-list">
+                        for row in issues.unreadable.iter() {
+                            { unreadable_item(row, review.is_busy(Issue::Unreadable(row.id)), dispatch) }
+                        }
+                    </ul>
+                </section>
+            }
         </>
+    }
+}
+
+fn unreadable_item(row: &UnreadableView, busy: bool, dispatch: &Dispatch) -> Html {
+    let id = row.id;
+    let head = format!("unreadable-{id}-head");
+    let ondismiss = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |_: MouseEvent| actions::dismiss_unreadable(&dispatch, id))
+    };
+    let title = row
+        .book_title
+        .clone()
+        .unwrap_or_else(|| "A book from your account".to_owned());
+    html! {
+        <li key={format!("unreadable-{id}")} class="issue issue-rejection"
+            data-testid="unreadable" data-kind="unreadable" data-id={id.to_string()}
+            aria-busy={busy.then_some("true")}>
+            <div class="issue-head" id={head.clone()}>
+                <span class="issue-book" data-testid="unreadable-book" title={title.clone()}>
+                    { title }
+                </span>
+            </div>
+            <p class="issue-message" data-testid="unreadable-reason">
+                { icons::warning() }
+                <span>{ &row.reason }</span>
+            </p>
+            <details class="issue-details">
+                <summary>{ "What the server sent" }</summary>
+                <pre class="issue-raw">{ &row.raw }</pre>
+            </details>
+            <div class="issue-actions">
+                <button type="button" class="btn btn-sm" data-testid="unreadable-dismiss"
+                    aria-describedby={head} disabled={busy}
+                    title="Hide this until the book changes on the server again"
+                    onclick={ondismiss}>
+                    { "Dismiss" }
+                </button>
+                if busy {
+                    <span class="spinner" role="status" aria-label="Saving…"></span>
+                }
+            </div>
+        </li>
     }
 }
 

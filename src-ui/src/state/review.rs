@@ -21,6 +21,8 @@ pub enum Issue {
     Conflict(i64),
     /// A refused change, by id.
     Rejection(i64),
+    /// A book from the account this version cannot show, by id.
+    Unreadable(i64),
 }
 
 /// The review panel's state.
@@ -111,6 +113,7 @@ impl Review {
         self.issues.as_ref().map(|issues| match issue {
             Issue::Conflict(id) => issues.conflicts.iter().any(|c| c.id == id),
             Issue::Rejection(id) => issues.rejections.iter().any(|r| r.id == id),
+            Issue::Unreadable(id) => issues.unreadable.iter().any(|u| u.id == id),
         })
     }
 }
@@ -189,6 +192,7 @@ impl Reducible for Review {
                     match issue {
                         Issue::Conflict(id) => issues.conflicts.retain(|c| c.id != id),
                         Issue::Rejection(id) => issues.rejections.retain(|r| r.id != id),
+                        Issue::Unreadable(id) => issues.unreadable.retain(|u| u.id != id),
                     }
                 }
                 if self.open {
@@ -320,6 +324,7 @@ mod tests {
         SyncIssues {
             conflicts,
             rejections,
+            unreadable: Vec::new(),
         }
     }
 

@@ -106,19 +106,6 @@ async fn sign_in_refresh_restore_and_sign_out() -> Result<()> {
         "the record on disk holds no token"
     );
 
-    // The profiles row was upserted through PostgREST as the user.
-    let row = stack
-        .psql(&format!(
-            "select display_name || '|' || email from public.profiles where id = '{}'",
-            CAROL.sub
-        ))
-        .await?;
-    assert_eq!(
-        row,
-        format!("{}|{}", CAROL.name, CAROL.email),
-        "sign-in upserts the profile"
-    );
-
     // A fresh token is handed out as is; PostgREST accepts it.
     let token = auth.access_token().await?;
     assert_eq!(
@@ -131,7 +118,21 @@ async fn sign_in_refresh_restore_and_sign_out() -> Result<()> {
         .supabase
         .clone()
         .context("the stack configures Supabase")?;
-    let rows = reqwest::Client::new()
+    let http = reqwest::Client::new();
+    let written = http
+        .post(format!("{}profiles", rest.rest_url))
+        .header("apikey", &rest.anon_key)
+        .header("Prefer", "resolution=merge-duplicates")
+        .bearer_auth(token.expose())
+        .json(&serde_json::json!({"id": CAROL.sub, "display_name": CAROL.name}))
+        .send()
+        .await?;
+    assert!(
+        written.status().is_success(),
+        "PostgREST accepts the token for carol's own row: {}",
+        written.status()
+    );
+    let rows = http
         .get(format!("{}profiles?select=id", rest.rest_url))
         .header("apikey", &rest.anon_key)
         .bearer_auth(token.expose())
@@ -381,7 +382,7 @@ fn report_sign_in_time(elapsed: Duration) -> Result<()> {
         "# Sign-in time (core, local stack)\n\n\
          From `begin_sign_in` to a signed-in `Profile` returned by `complete_sign_in`, with the\n\
          headless browser's login in between (discovery, authorize, login form, redirects, code\n\
-         exchange, ID-token validation, keychain write, profiles upsert): **{millis:.0} ms**.\n"
+         exchange, ID-token validation, keychain write): **{millis:.0} ms**.\n"
     );
     std::fs::write(support::test_output()?.join("sign-in-time.md"), &text)?;
     eprintln!("sign-in, begin_sign_in to profile: {millis:.0} ms");

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{anyhow, Context, Result};
-use bookwish_auth::{AppConfig, Auth, Keychain, ManualClock, SecretStore};
+use bookwish_auth::{Auth, Keychain, ManualClock, SecretStore};
+use bookwish_config::AppConfig;
 use bookwish_stack::{Stack, StackOptions, TestUser};
 use tokio::sync::OnceCell;
 use url::Url;
@@ -94,9 +95,9 @@ impl Fixture {
             .ok_or_else(|| anyhow!("the fixture's config has no provider"))?;
         Ok(Auth::new(
             clerk,
-            self.config.supabase.clone(),
             self.keychain.clone(),
             self.state_dir(),
+            bookwish_config::http_client(),
         )
         .with_clock(self.clock.clone()))
     }

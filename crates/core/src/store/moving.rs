@@ -1,13 +1,20 @@
 //! Moving books between databases — the local-only list into an account on first sign-in —
-//! and the small per-database settings that remember the user's answer.
+//! and the answer to that question, remembered per account.
+//!
+//! Moving copies the books into the account's database (same ids, queued as creations) and only
+//! then leaves tombstones in the local one, so an interruption at any point loses nothing and
+//! moving again adds nothing twice. "Keep" is remembered in the account's database; after a move
+//! the question comes back only if new local books appear.
 
-use bookwish_ipc::{Book, BookDraft, BookId, ListQuery};
-use rusqlite::{params, OptionalExtension};
+use bookwish_ipc::{Book, BookDraft, BookId, ListQuery, LocalBooksOffer, MovedBooks};
 
-use super::{live, load, set_deleted, tick, write, Store};
-use crate::error::Result;
-use crate::outbox;
-use crate::validate::{self, fold, Fields};
+use super::{live, set_deleted, tick, Store};
+use crate::error::{Error, Result};
+use crate::fields::Fields;
+use crate::table::books;
+use crate::table::meta::{self, Key};
+use crate::table::outbox;
+use crate::validate;
 
 /// What [`Store::import`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -18,8 +25,11 @@ pub struct Imported {
     pub already_there: u32,
 }
 
-/// Settings live in `sync_meta` under this prefix, apart from the engine's keys.
-const SETTING_PREFIX: &str = "setting.";
+/// The answers to the local-books question, as stored.
+const KEPT: &str = "kept";
+const MOVED: &str = "moved";
+/// How many titles the question shows.
+const SAMPLE: usize = 3;
 
 impl Store {
     /// Every live book, newest first.
@@ -35,17 +45,18 @@ impl Store {
             .iter()
             .map(|book| Ok((book, validate::draft(&BookDraft::from(book))?)))
             .collect::<Result<Vec<_>>>()?;
-        let tx = write(&mut self.conn)?;
+        let device_id = self.device_id();
+        let tx = self.db.write()?;
         let mut outcome = Imported::default();
         for (book, fields) in checked {
-            if load(&tx, book.id)?.is_some() {
+            if books::load(&tx, book.id)?.is_some() {
                 outcome.already_there += 1;
                 continue;
             }
-            let (stamp, now_ms) = tick(&tx, self.device_id)?;
+            let (stamp, now_ms) = tick(&tx, device_id)?;
             let patch = outbox::create_patch(&fields);
             let stored = fields.into_book(book.id, book.created_at, book.updated_at);
-            insert(&tx, &stored)?;
+            books::insert(&tx, &stored)?;
             outbox::record(&tx, book.id, patch, None, stamp, now_ms)?;
             outcome.added += 1;
         }
@@ -57,11 +68,12 @@ impl Store {
     /// Deletes (as tombstones) the live books among `ids`, in one transaction: what moving
     /// them elsewhere leaves behind. Ids not live here are skipped.
     pub fn remove_moved(&mut self, ids: &[BookId]) -> Result<u32> {
-        let tx = write(&mut self.conn)?;
+        let device_id = self.device_id();
+        let tx = self.db.write()?;
         let mut removed = 0;
         for &id in ids {
-            if let Ok(stored) = live(load(&tx, id)?, id) {
-                set_deleted(&tx, self.device_id, &stored, true)?;
+            if let Ok(stored) = live(books::load(&tx, id)?, id) {
+                set_deleted(&tx, device_id, &stored, true)?;
                 removed += 1;
             }
         }
@@ -70,60 +82,62 @@ impl Store {
         Ok(removed)
     }
 
-    /// A setting of this database, if set.
-    pub fn setting(&self, key: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT value FROM sync_meta WHERE key = ?1")?
-            .query_row([format!("{SETTING_PREFIX}{key}")], |row| row.get(0))
-            .optional()?)
+    /// The question to ask after signing in to this (account) database, given the local-only
+    /// database `local`: `None` when it has no live book or the user chose to keep them there.
+    pub fn local_books_offer(&self, local: &Store) -> Result<Option<LocalBooksOffer>> {
+        if meta::get(&self.db.conn, Key::LocalBooksAnswer)?.as_deref() == Some(KEPT) {
+            return Ok(None);
+        }
+        let books = local.live_books()?;
+        if books.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(LocalBooksOffer {
+            count: u32::try_from(books.len()).unwrap_or(u32::MAX),
+            sample_titles: books.iter().take(SAMPLE).map(|b| b.title.clone()).collect(),
+        }))
     }
 
-    /// Sets a setting of this database.
-    pub fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO sync_meta (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            )?
-            .execute((format!("{SETTING_PREFIX}{key}"), value))?;
-        Ok(())
+    /// Moves every live book of the local-only database `local` into this (account) database:
+    /// copies first, then tombstones in `local`. Refuses to move a database into itself.
+    pub fn move_local_books(&mut self, local: &mut Store) -> Result<MovedBooks> {
+        if self.device_id() == local.device_id() {
+            return Err(Error::SameDatabase);
+        }
+        let books = local.live_books()?;
+        let ids: Vec<BookId> = books.iter().map(|book| book.id).collect();
+        let imported = self.import(&books)?;
+        meta::set(&self.db.conn, Key::LocalBooksAnswer, MOVED)?;
+        local.remove_moved(&ids)?;
+        tracing::info!(
+            moved = imported.added,
+            already_there = imported.already_there,
+            "local books moved into the account"
+        );
+        Ok(MovedBooks {
+            moved: imported.added,
+            already_there: imported.already_there,
+        })
+    }
+
+    /// Remembers that the user keeps the local-only books on this computer: this account's
+    /// database does not ask again.
+    pub fn keep_local_books(&mut self) -> Result<()> {
+        meta::set(&self.db.conn, Key::LocalBooksAnswer, KEPT)
     }
 
     /// Queues every field of live book `id` again (as an edit against its server version).
     pub(super) fn requeue_all_fields(&mut self, id: BookId) -> Result<()> {
-        let tx = write(&mut self.conn)?;
-        let stored = live(load(&tx, id)?, id)?;
-        let (stamp, now_ms) = tick(&tx, self.device_id)?;
+        let device_id = self.device_id();
+        let tx = self.db.write()?;
+        let stored = live(books::load(&tx, id)?, id)?;
+        let (stamp, now_ms) = tick(&tx, device_id)?;
         let patch = outbox::create_patch(&Fields::of(&stored.book));
         outbox::record(&tx, id, patch, stored.server_version, stamp, now_ms)?;
         tx.commit()?;
         self.edited_since_checkpoint = true;
         Ok(())
     }
-}
-
-pub(super) fn insert(tx: &rusqlite::Transaction<'_>, book: &Book) -> Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO books (id, title, author, status, notes, rating, started_on, finished_on,
-                            created_at, updated_at, title_fold, author_fold)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    )?
-    .execute(params![
-        book.id.to_string(),
-        book.title,
-        book.author,
-        book.status.as_str(),
-        book.notes,
-        book.rating,
-        book.started_on,
-        book.finished_on,
-        book.created_at,
-        book.updated_at,
-        fold(&book.title),
-        fold(&book.author),
-    ])?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -228,16 +242,67 @@ mod tests {
     }
 
     #[test]
-    fn settings_round_trip_apart_from_the_engines_keys() -> Result<()> {
-        let mut store = Store::open_in_memory()?;
-        assert_eq!(store.setting("local_books")?, None, "unset at first");
-        store.set_setting("local_books", "kept")?;
-        store.set_setting("local_books", "moved")?;
-        assert_eq!(store.setting("local_books")?.as_deref(), Some("moved"));
-        assert_ne!(
-            store.setting("device_id")?,
-            Some(store.device_id().to_string()),
-            "settings never read the engine's own keys"
+    fn the_local_books_question_until_kept_or_moved() -> Result<()> {
+        let mut local = Store::open_in_memory()?;
+        let mut account = Store::open_in_memory()?;
+        assert_eq!(
+            account.local_books_offer(&local)?,
+            None,
+            "no local book: nothing to ask"
+        );
+        local.add(&draft("Dune"))?;
+        local.add(&draft("Emma"))?;
+        let offer = account
+            .local_books_offer(&local)?
+            .expect("local books are offered");
+        assert_eq!(offer.count, 2, "the offer counts the local books");
+        assert_eq!(offer.sample_titles, ["Emma", "Dune"], "newest first");
+
+        account.keep_local_books()?;
+        assert_eq!(
+            account.local_books_offer(&local)?,
+            None,
+            "after 'keep' this account is not asked again"
+        );
+        let mut other = Store::open_in_memory()?;
+        assert!(
+            other.local_books_offer(&local)?.is_some(),
+            "the answer is per account"
+        );
+        let moved = other.move_local_books(&mut local)?;
+        assert_eq!(moved.moved, 2, "both books moved");
+        assert!(
+            local.live_books()?.is_empty(),
+            "the local list is empty after a move"
+        );
+        assert_eq!(
+            other.local_books_offer(&local)?,
+            None,
+            "nothing left to offer"
+        );
+        local.add(&draft("Zen"))?;
+        assert!(
+            other.local_books_offer(&local)?.is_some(),
+            "new local books after a move are offered again"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn books_never_move_into_their_own_database() -> Result<()> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("local.sqlite3");
+        let mut local = Store::open(&path)?;
+        local.add(&draft("Dune"))?;
+        let mut same = Store::open(&path)?;
+        assert!(
+            matches!(same.move_local_books(&mut local), Err(Error::SameDatabase)),
+            "moving the local list into itself must be refused"
+        );
+        assert_eq!(
+            local.live_books()?.len(),
+            1,
+            "a refused move changes nothing"
         );
         Ok(())
     }

@@ -1,94 +1,80 @@
-//! What sync left for the user: field conflicts and refused changes (tables from migration
-//! `0002_conflicts_rejections.sql`, written by `bookwish-sync`), shown and settled here.
+//! What sync left for the user — field conflicts, refused changes and pulled rows this version
+//! cannot read (written by the [`crate::Replica`]) — shown and settled here.
 //!
 //! Settling one is an ordinary edit: "use the other value" and "fix" go through the same
 //! validation, outbox and clock as a typed edit, so they sync like any other change.
 
 use bookwish_ipc::{
-    Book, BookDraft, BookId, ConflictChoice, ConflictView, RejectionView, Status, SyncIssues,
+    Book, BookDraft, BookId, ConflictChoice, ConflictView, RejectionView, SyncIssues,
+    UnreadableView,
 };
-use rusqlite::{params, OptionalExtension};
 use serde_json::{Map, Value};
-use uuid::Uuid;
 
-use super::{load, Store};
+use super::Store;
 use crate::error::{Error, Result};
-use crate::outbox::parse_column;
-
-/// A conflict row as stored.
-struct ConflictRow {
-    id: i64,
-    book_id: BookId,
-    field: String,
-    kept: Value,
-    lost: Value,
-    winner: String,
-    detected_at: i64,
-}
+use crate::fields::{self, Field};
+use crate::table::{books, issues, outbox};
 
 impl Store {
-    /// Conflicts and refused changes waiting for the user, newest first.
+    /// Conflicts, refused changes and unreadable rows waiting for the user, newest first.
     pub fn sync_issues(&self) -> Result<SyncIssues> {
+        let tx = self.db.read()?;
         let mut conflicts = Vec::new();
-        for row in self.conflict_rows(None)? {
-            let book_title = self.title_of(row.book_id)?;
+        for row in issues::conflicts(&tx, None)? {
             conflicts.push(ConflictView {
                 id: row.id,
                 book_id: row.book_id,
-                book_title,
-                field: label(&row.field).to_owned(),
+                book_title: self.title_of(row.book_id)?,
+                field: label(&row.field),
                 current: shown(&row.field, &row.kept),
                 other: shown(&row.field, &row.lost),
-                this_device_won: row.winner == "client",
+                this_device_won: row.client_won,
                 detected_at: row.detected_at,
             });
         }
         let mut rejections = Vec::new();
-        let mut statement = self.conn.prepare_cached(
-            "SELECT id, book_id, patch, code, message, rejected_at FROM rejections
-             ORDER BY id DESC",
-        )?;
-        let rows = statement.query_map([], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                parse_column(row, 1, Uuid::try_parse)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, String>(4)?,
-                row.get::<_, i64>(5)?,
-            ))
-        })?;
-        for row in rows {
-            let (id, book_id, patch, code, message, rejected_at) = row?;
-            let patch: Map<String, Value> = serde_json::from_str(&patch)?;
-            let proposed = match load(&self.conn, book_id)? {
-                Some(stored) if !stored.deleted => Some(proposed(&stored.book, &patch)),
+        for row in issues::rejections(&tx)? {
+            let proposed = match books::load(&tx, row.book_id)? {
+                Some(stored) if !stored.deleted => Some(proposed(&stored.book, &row.patch)),
                 _ => None,
             };
             rejections.push(RejectionView {
-                id,
-                book_id,
-                book_title: self.title_of(book_id)?,
-                fields: patch.keys().map(|field| label(field).to_owned()).collect(),
-                code,
-                message,
+                id: row.id,
+                book_id: row.book_id,
+                book_title: self.title_of(row.book_id)?,
+                fields: row.patch.keys().map(|name| label(name)).collect(),
+                code: row.code,
+                message: row.message,
                 proposed,
-                rejected_at,
+                rejected_at: row.rejected_at,
             });
         }
+        let mut unreadable = Vec::new();
+        for row in issues::unreadable(&tx)? {
+            let book_title = match row.book_id {
+                Some(id) => books::load(&tx, id)?.map(|stored| stored.book.title),
+                None => None,
+            };
+            unreadable.push(UnreadableView {
+                id: row.id,
+                book_id: row.book_id,
+                book_title,
+                reason: row.reason,
+                raw: row.raw,
+                seen_at: row.seen_at,
+            });
+        }
+        tx.commit()?;
         Ok(SyncIssues {
             conflicts,
             rejections,
+            unreadable,
         })
     }
 
-    /// How many conflicts and refused changes wait for the user.
+    /// How many conflicts, refused changes and unreadable rows wait for the user.
     pub fn sync_issue_count(&self) -> Result<u32> {
-        Ok(self.conn.query_row(
-            "SELECT (SELECT count(*) FROM conflicts) + (SELECT count(*) FROM rejections)",
-            [],
-            |row| row.get(0),
-        )?)
+        issues::attention(&self.db.conn)
     }
 
     /// Settles conflict `id`: keeps the current value, or applies the other one as a new edit
@@ -96,13 +82,12 @@ impl Store {
     /// the choice took effect: a refused value (say, a finish date now before the start) leaves
     /// it listed and says why.
     pub fn resolve_conflict(&mut self, id: i64, choice: ConflictChoice) -> Result<()> {
-        let row = self
-            .conflict_rows(Some(id))?
+        let row = issues::conflicts(&self.db.conn, Some(id))?
             .pop()
             .ok_or(Error::IssueNotFound { id })?;
         if choice == ConflictChoice::UseOther {
-            if row.field == "deleted" {
-                match row.lost.as_bool() {
+            match Field::named(&row.field) {
+                Some(Field::Deleted) => match row.lost.as_bool() {
                     Some(false) => {
                         self.restore(row.book_id)?;
                     }
@@ -110,70 +95,55 @@ impl Store {
                         self.delete(row.book_id)?;
                     }
                     None => return Err(Error::validation("deleted", "This value can't be used.")),
+                },
+                Some(_) => {
+                    let book = self.get(row.book_id)?;
+                    let mut patch = Map::new();
+                    patch.insert(row.field.clone(), row.lost.clone());
+                    self.update(row.book_id, &proposed(&book, &patch))?;
                 }
-            } else {
-                let book = self.get(row.book_id)?;
-                let mut patch = Map::new();
-                patch.insert(row.field.clone(), row.lost.clone());
-                self.update(row.book_id, &proposed(&book, &patch))?;
+                None => {
+                    return Err(Error::validation(
+                        "field",
+                        "This value belongs to a field this version of Bookwish does not know.",
+                    ))
+                }
             }
         }
-        self.conn
-            .execute("DELETE FROM conflicts WHERE id = ?1", [id])?;
+        issues::remove_conflict(&self.db.conn, id)?;
         Ok(())
     }
 
     /// Saves `draft` over the book of rejection `id` (validated and queued like any edit, so
     /// the server sees it again) and forgets the rejection, in that order.
     pub fn fix_rejection(&mut self, id: i64, draft: &BookDraft) -> Result<Book> {
-        let book_id: BookId = self
-            .conn
-            .query_row(
-                "SELECT book_id FROM rejections WHERE id = ?1",
-                [id],
-                |row| parse_column(row, 0, Uuid::try_parse),
-            )
-            .optional()?
-            .ok_or(Error::IssueNotFound { id })?;
+        let book_id =
+            issues::rejected_book(&self.db.conn, id)?.ok_or(Error::IssueNotFound { id })?;
         let book = self.update(book_id, draft)?;
         self.force_requeue(book_id)?;
-        self.conn
-            .execute("DELETE FROM rejections WHERE id = ?1", [id])?;
+        issues::remove_rejection(&self.db.conn, id)?;
         Ok(book)
     }
 
     /// Forgets rejection `id`: the book keeps the values the server has.
     pub fn discard_rejection(&mut self, id: i64) -> Result<()> {
-        let removed = self
-            .conn
-            .execute("DELETE FROM rejections WHERE id = ?1", [id])?;
-        if removed == 0 {
+        if !issues::remove_rejection(&self.db.conn, id)? {
             return Err(Error::IssueNotFound { id });
         }
         Ok(())
     }
 
-    fn conflict_rows(&self, only: Option<i64>) -> Result<Vec<ConflictRow>> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT id, book_id, field, kept_value, lost_value, winner, detected_at
-             FROM conflicts WHERE ?1 IS NULL OR id = ?1 ORDER BY id DESC",
-        )?;
-        let rows = statement.query_map(params![only], |row| {
-            Ok(ConflictRow {
-                id: row.get(0)?,
-                book_id: parse_column(row, 1, Uuid::try_parse)?,
-                field: row.get(2)?,
-                kept: parse_column(row, 3, |text| serde_json::from_str::<Value>(text))?,
-                lost: parse_column(row, 4, |text| serde_json::from_str::<Value>(text))?,
-                winner: row.get(5)?,
-                detected_at: row.get(6)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    /// Forgets unreadable row `id` (the user has seen it; a later readable version of the book
+    /// still arrives as usual).
+    pub fn dismiss_unreadable(&mut self, id: i64) -> Result<()> {
+        if !issues::remove_unreadable(&self.db.conn, id)? {
+            return Err(Error::IssueNotFound { id });
+        }
+        Ok(())
     }
 
     fn title_of(&self, id: BookId) -> Result<String> {
-        Ok(load(&self.conn, id)?
+        Ok(books::load(&self.db.conn, id)?
             .map(|stored| stored.book.title)
             .unwrap_or_else(|| "(a book no longer on this device)".to_owned()))
     }
@@ -182,12 +152,7 @@ impl Store {
     /// here before the server refused it), so `update` would queue nothing: queue every field
     /// then, so the server is asked again.
     fn force_requeue(&mut self, book_id: BookId) -> Result<()> {
-        let pending: bool = self.conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM outbox WHERE book_id = ?1)",
-            [book_id.to_string()],
-            |row| row.get(0),
-        )?;
-        if pending {
+        if outbox::has(&self.db.conn, book_id)? {
             return Ok(());
         }
         self.requeue_all_fields(book_id)
@@ -198,47 +163,20 @@ impl Store {
 /// wrong type are ignored (the form then shows the book's own value).
 fn proposed(book: &Book, patch: &Map<String, Value>) -> BookDraft {
     let mut draft = BookDraft::from(book);
-    for (field, value) in patch {
-        let text = value.as_str().map(str::to_owned);
-        match field.as_str() {
-            "title" => draft.title = text.unwrap_or(draft.title),
-            "author" => draft.author = text.unwrap_or(draft.author),
-            "notes" => draft.notes = text.unwrap_or(draft.notes),
-            "status" => {
-                if let Some(status) = text.and_then(|s| s.parse::<Status>().ok()) {
-                    draft.status = status;
-                }
+    for (name, value) in patch {
+        if let Some(field) = Field::named(name) {
+            let mut candidate = draft.clone();
+            if fields::set(&mut candidate, field, value).is_some() {
+                draft = candidate;
             }
-            "rating" => {
-                draft.rating = match value {
-                    Value::Null => None,
-                    other => other
-                        .as_u64()
-                        .and_then(|n| u8::try_from(n).ok())
-                        .or(draft.rating),
-                }
-            }
-            "started_on" if value.is_null() || text.is_some() => draft.started_on = text,
-            "finished_on" if value.is_null() || text.is_some() => draft.finished_on = text,
-            _ => {}
         }
     }
     draft
 }
 
-/// A field's name as the edit form labels it.
-fn label(field: &str) -> &str {
-    match field {
-        "title" => "Title",
-        "author" => "Author",
-        "status" => "Status",
-        "notes" => "Notes",
-        "rating" => "Rating",
-        "started_on" => "Started",
-        "finished_on" => "Finished",
-        "deleted" => "Deleted",
-        other => other,
-    }
+/// A field's name as the edit form labels it (a field this version does not know, as stored).
+fn label(name: &str) -> String {
+    Field::named(name).map_or_else(|| name.to_owned(), |field| field.label().to_owned())
 }
 
 /// A stored JSON value as the user reads it.
@@ -261,6 +199,8 @@ fn shown(field: &str, value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bookwish_ipc::Status;
+    use uuid::Uuid;
 
     fn book() -> Book {
         Book {
@@ -317,7 +257,7 @@ mod tests {
         assert_eq!(shown("started_on", &Value::Null), "(none)");
         assert_eq!(shown("deleted", &Value::Bool(true)), "Deleted");
         assert_eq!(
-            label("finished_on"),
+            Field::FinishedOn.label(),
             "Finished",
             "fields use the form's labels"
         );
@@ -327,6 +267,8 @@ mod tests {
 #[cfg(test)]
 mod store_tests {
     use super::*;
+    use rusqlite::params;
+    use uuid::Uuid;
 
     fn dune(store: &mut Store) -> Result<Book> {
         store.add(&BookDraft {
@@ -338,16 +280,16 @@ mod store_tests {
 
     /// What `bookwish-sync` writes when the server reports a conflict.
     fn conflict(store: &Store, book: BookId, field: &str, kept: Value, lost: Value) -> Result<i64> {
-        store.conn.execute(
+        store.db.conn.execute(
             "INSERT INTO conflicts (book_id, field, kept_value, lost_value, winner, detected_at)
              VALUES (?1, ?2, ?3, ?4, 'server', 1)",
             params![book.to_string(), field, kept.to_string(), lost.to_string()],
         )?;
-        Ok(store.conn.last_insert_rowid())
+        Ok(store.db.conn.last_insert_rowid())
     }
 
     fn rejection(store: &Store, book: BookId, patch: Value) -> Result<i64> {
-        store.conn.execute(
+        store.db.conn.execute(
             "INSERT INTO rejections (book_id, mutation_id, patch, code, message, rejected_at)
              VALUES (?1, ?2, ?3, 'check_violation', 'Rating must be 1 to 5.', 2)",
             params![
@@ -356,11 +298,11 @@ mod store_tests {
                 patch.to_string()
             ],
         )?;
-        Ok(store.conn.last_insert_rowid())
+        Ok(store.db.conn.last_insert_rowid())
     }
 
     fn clear_outbox(store: &Store) -> Result<()> {
-        store.conn.execute("DELETE FROM outbox", [])?;
+        store.db.conn.execute("DELETE FROM outbox", [])?;
         Ok(())
     }
 

@@ -5,6 +5,7 @@
 )]
 
 mod faults;
+mod hardening;
 mod merge;
 mod offline;
 mod random;

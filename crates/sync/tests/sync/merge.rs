@@ -3,7 +3,6 @@
 //! both end identical to the server.
 
 use bookwish_ipc::{BookDraft, ConflictChoice, Status};
-use serde_json::json;
 
 use crate::support::{lease, next_millisecond, server_books, stack, Device, LoginTokens};
 
@@ -126,21 +125,16 @@ async fn two_devices_merge_fields_and_keep_the_losing_value() {
             "the later clock (B) wins the same field"
         );
     }
-    let conflicts = b.engine.conflicts().await.unwrap();
+    let conflicts = b.store.sync_issues().unwrap().conflicts;
     assert_eq!(conflicts.len(), 2, "B records both same-field conflicts");
     for conflict in &conflicts {
-        assert_eq!(conflict.field, "notes", "the conflict names the field");
+        assert_eq!(conflict.field, "Notes", "the conflict names the field");
         assert_eq!(
-            conflict.lost_value,
-            json!("from A"),
+            conflict.other, "from A",
             "the losing value (A's) is kept for the user"
         );
-        assert_eq!(
-            conflict.kept_value,
-            json!("from B"),
-            "the kept value is the winner's"
-        );
-        assert_eq!(conflict.winner, "client", "B's own edit won");
+        assert_eq!(conflict.current, "from B", "the kept value is the winner's");
+        assert!(conflict.this_device_won, "B's own edit won");
     }
 
     // Now the earlier edit pushes second: it loses, and its own device keeps it as the loser.
@@ -178,15 +172,14 @@ async fn two_devices_merge_fields_and_keep_the_losing_value() {
         "late B",
         "the later clock wins even when it reached the server first"
     );
-    let lost = a.engine.conflicts().await.unwrap();
+    let lost = a.store.sync_issues().unwrap().conflicts;
     assert_eq!(lost.len(), 1, "A records its lost edit");
     assert_eq!(
-        lost[0].lost_value,
-        json!("early A"),
+        lost[0].other, "early A",
         "A's own losing value is kept for the user"
     );
-    assert_eq!(
-        lost[0].winner, "server",
+    assert!(
+        !lost[0].this_device_won,
         "the other device's value was kept"
     );
 
@@ -278,11 +271,11 @@ async fn delete_beats_a_concurrent_edit_and_can_be_restored() {
             "delete wins over a concurrent edit"
         );
     }
-    let conflicts = b.engine.conflicts().await.unwrap();
+    let conflicts = b.store.sync_issues().unwrap().conflicts;
     assert!(
         conflicts
             .iter()
-            .all(|c| c.field == "deleted" && c.winner == "server"),
+            .all(|c| c.field == "Deleted" && !c.this_device_won),
         "B is told its edited books were deleted elsewhere: {conflicts:?}"
     );
     assert!(

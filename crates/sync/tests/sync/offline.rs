@@ -202,7 +202,7 @@ async fn refused_changes_are_recorded_and_the_queue_moves_on() {
         "the date pair is refused by the server's CHECK"
     );
     assert_eq!(report.pushed, 1, "the other queued edit still applies");
-    let rejections = b.engine.rejections().await.unwrap();
+    let rejections = b.store.sync_issues().unwrap().rejections;
     assert_eq!(rejections.len(), 1, "the refusal is kept for the user");
     assert_eq!(
         rejections[0].code, "check_violation",
@@ -258,7 +258,7 @@ async fn refused_changes_are_recorded_and_the_queue_moves_on() {
         report_a.rejected, 0,
         "device A has nothing refused after its own sync"
     );
-    let rejections = a.engine.rejections().await.unwrap();
+    let rejections = a.store.sync_issues().unwrap().rejections;
     assert_eq!(
         rejections.len(),
         1,

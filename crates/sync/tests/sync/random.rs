@@ -196,7 +196,7 @@ async fn one_run(
             "seed {seed}: device {i} must converge to the server"
         );
         assert!(
-            device.engine.rejections().await.unwrap().is_empty(),
+            device.store.sync_issues().unwrap().rejections.is_empty(),
             "seed {seed}: valid edits are never refused"
         );
     }

@@ -1,4 +1,4 @@
-//! The outbox: the edits this device has made that the server has not acknowledged yet.
+//! `outbox`: the edits this device has made that the server has not acknowledged yet.
 //!
 //! One entry per book. A later edit of the same book coalesces into the pending entry: its
 //! patch is merged in (later values win), the HLC stamp and the mutation id are renewed, and the
@@ -6,15 +6,17 @@
 //! sync engine pushes entries and deletes one only if its mutation id is still the one it pushed
 //! (an edit made during the push renews the id and stays queued).
 
+use std::collections::HashMap;
+
 use bookwish_ipc::BookId;
-use rusqlite::types::Type;
-use rusqlite::{params, OptionalExtension, Row, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::error::Result;
+use crate::fields::{Field, Fields};
 use crate::hlc::Stamp;
-use crate::validate::Fields;
+use crate::table::{count, parse_column};
 
 /// Changed fields with their new values, keyed by server column name.
 pub type Patch = Map<String, Value>;
@@ -41,40 +43,28 @@ pub struct OutboxEntry {
 
 /// The patch of a new book: every editable field, and `deleted: false`.
 pub(crate) fn create_patch(fields: &Fields) -> Patch {
-    let mut patch = Patch::new();
-    for (name, value) in field_values(fields) {
-        patch.insert(name.to_owned(), value);
-    }
-    patch.insert("deleted".to_owned(), Value::Bool(false));
+    let mut patch: Patch = Field::EDITABLE
+        .into_iter()
+        .map(|field| (field.name().to_owned(), fields.value(field)))
+        .collect();
+    patch.insert(Field::Deleted.name().to_owned(), Value::Bool(false));
     patch
 }
 
 /// The fields whose values differ between `old` and `new`, with their new values.
 pub(crate) fn diff_patch(old: &Fields, new: &Fields) -> Patch {
-    field_values(old)
+    Field::EDITABLE
         .into_iter()
-        .zip(field_values(new))
-        .filter(|((_, before), (_, after))| before != after)
-        .map(|(_, (name, after))| (name.to_owned(), after))
+        .filter_map(|field| {
+            let after = new.value(field);
+            (old.value(field) != after).then(|| (field.name().to_owned(), after))
+        })
         .collect()
 }
 
 /// The patch of a delete (`true`) or a restore (`false`).
 pub(crate) fn deleted_patch(deleted: bool) -> Patch {
-    Patch::from_iter([("deleted".to_owned(), Value::Bool(deleted))])
-}
-
-fn field_values(fields: &Fields) -> [(&'static str, Value); 7] {
-    let date = |date: &Option<String>| date.as_deref().map_or(Value::Null, Value::from);
-    [
-        ("title", fields.title.as_str().into()),
-        ("author", fields.author.as_str().into()),
-        ("status", fields.status.as_str().into()),
-        ("notes", fields.notes.as_str().into()),
-        ("rating", fields.rating.map_or(Value::Null, Value::from)),
-        ("started_on", date(&fields.started_on)),
-        ("finished_on", date(&fields.finished_on)),
-    ]
+    Patch::from_iter([(Field::Deleted.name().to_owned(), Value::Bool(deleted))])
 }
 
 /// Queues `patch` for `book_id` in the caller's transaction, coalescing with a pending entry.
@@ -88,13 +78,8 @@ pub(crate) fn record(
     now_ms: i64,
 ) -> Result<()> {
     let id = book_id.to_string();
-    let pending: Option<String> = tx
-        .prepare_cached("SELECT patch FROM outbox WHERE book_id = ?1")?
-        .query_row([&id], |row| row.get(0))
-        .optional()?;
-    let merged = match pending {
-        Some(text) => {
-            let mut merged: Patch = serde_json::from_str(&text)?;
+    let merged = match patch_of(tx, book_id)? {
+        Some(mut merged) => {
             merged.extend(patch);
             merged
         }
@@ -121,15 +106,78 @@ pub(crate) fn record(
 }
 
 /// Every pending entry, oldest first.
-pub(crate) fn entries(conn: &rusqlite::Connection) -> Result<Vec<OutboxEntry>> {
-    let mut statement = conn.prepare_cached(
+pub(crate) fn entries(conn: &Connection) -> Result<Vec<OutboxEntry>> {
+    query(conn, "ORDER BY created_at, book_id")
+}
+
+/// Every pending entry in mutation-id order (the order the server wants them in).
+pub(crate) fn entries_by_mutation_id(conn: &Connection) -> Result<Vec<OutboxEntry>> {
+    query(conn, "ORDER BY mutation_id")
+}
+
+fn query(conn: &Connection, order: &str) -> Result<Vec<OutboxEntry>> {
+    let mut statement = conn.prepare_cached(&format!(
         "SELECT book_id, patch, base_version, hlc, mutation_id, created_at, updated_at
-         FROM outbox ORDER BY created_at, book_id",
-    )?;
+         FROM outbox {order}"
+    ))?;
     let entries = statement
         .query_map([], entry_from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(entries)
+}
+
+/// Every pending patch, by book.
+pub(crate) fn patches(conn: &Connection) -> Result<HashMap<BookId, Patch>> {
+    let mut statement = conn.prepare_cached("SELECT book_id, patch FROM outbox")?;
+    let rows = statement.query_map([], |row| {
+        Ok((
+            parse_column(row, 0, Uuid::try_parse)?,
+            parse_column(row, 1, |text| serde_json::from_str::<Patch>(text))?,
+        ))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<HashMap<_, _>>>()?)
+}
+
+/// The pending patch of book `id`, if any.
+pub(crate) fn patch_of(conn: &Connection, id: BookId) -> Result<Option<Patch>> {
+    Ok(conn
+        .prepare_cached("SELECT patch FROM outbox WHERE book_id = ?1")?
+        .query_row([id.to_string()], |row| {
+            parse_column(row, 0, |text| serde_json::from_str::<Patch>(text))
+        })
+        .optional()?)
+}
+
+/// Removes the entry of `book` if its mutation id is still `mutation_id` (an edit made since
+/// renewed it, and that edit stays queued). Whether it was removed.
+pub(crate) fn remove(tx: &Transaction<'_>, book: BookId, mutation_id: Uuid) -> Result<bool> {
+    Ok(tx
+        .prepare_cached("DELETE FROM outbox WHERE book_id = ?1 AND mutation_id = ?2")?
+        .execute(params![book.to_string(), mutation_id.to_string()])?
+        > 0)
+}
+
+/// Gives the entry of `book` the new mutation id `id`.
+pub(crate) fn renew(tx: &Transaction<'_>, book: BookId, id: Uuid) -> Result<()> {
+    tx.prepare_cached("UPDATE outbox SET mutation_id = ?2 WHERE book_id = ?1")?
+        .execute(params![book.to_string(), id.to_string()])?;
+    Ok(())
+}
+
+/// Books with a pending change.
+pub(crate) fn len(conn: &Connection) -> Result<u32> {
+    Ok(count(conn.query_row(
+        "SELECT count(*) FROM outbox",
+        [],
+        |row| row.get(0),
+    )?))
+}
+
+/// Whether book `id` has a pending change.
+pub(crate) fn has(conn: &Connection, id: BookId) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM outbox WHERE book_id = ?1)")?
+        .query_row([id.to_string()], |row| row.get(0))?)
 }
 
 fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<OutboxEntry> {
@@ -142,25 +190,6 @@ fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<OutboxEntry> {
         created_at: row.get(5)?,
         updated_at: row.get(6)?,
     })
-}
-
-/// Reads a text column through `parse`, reporting a failure as a conversion error of that column.
-pub(crate) fn parse_column<T, E>(
-    row: &Row<'_>,
-    index: usize,
-    parse: impl FnOnce(&str) -> Result<T, E>,
-) -> rusqlite::Result<T>
-where
-    E: std::error::Error + Send + Sync + 'static,
-{
-    let failure = |error: Box<dyn std::error::Error + Send + Sync>| {
-        rusqlite::Error::FromSqlConversionFailure(index, Type::Text, error)
-    };
-    let text = row
-        .get_ref(index)?
-        .as_str()
-        .map_err(|error| failure(Box::new(error)))?;
-    parse(text).map_err(|error| failure(Box::new(error)))
 }
 
 #[cfg(test)]

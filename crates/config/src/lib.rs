@@ -1,4 +1,8 @@
-//! The app's configuration: which Clerk instance to sign in with and which Supabase project to
+//! Bookwish's configuration and its one HTTP client: which Clerk instance to sign in with, which
+//! Supabase project to sync with, and how the app talks to both ([`http_client`]). Auth and sync
+//! each take the part they need; neither owns it.
+//!
+//! The configuration is which Clerk instance to sign in with and which Supabase project to
 //! sync with. Nothing here is secret (the client id and the publishable key are public by
 //! design), so it lives in a plain TOML file with flat keys, each overridable by environment:
 //!
@@ -17,9 +21,47 @@
 //! sync off. A file named by `BOOKWISH_CONFIG` must exist.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 use url::Url;
+
+/// How long connecting to a server may take before it counts as unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a whole request may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The app's one HTTP client (reqwest 0.11, the version `postgrest` is built on), lent to
+/// sign-in and to sync. Redirects are never followed: an OAuth endpoint that redirects could
+/// otherwise forward a code, a verifier or a token to another host (the `openidconnect` docs
+/// require this of the client it is given).
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT)
+        .user_agent(concat!("bookwish/", env!("CARGO_PKG_VERSION")))
+        .build()
+        // Building fails only if the TLS backend cannot initialise, which rustls with bundled
+        // roots does not (and `Client::new()` would panic the same way). A fallback client
+        // would follow redirects: better no client than that.
+        .expect("the rustls HTTP client needs no system setup")
+}
+
+/// HTTPS, or plain HTTP to this computer (a development provider): never a token over plain
+/// HTTP to another host.
+pub fn is_https_or_loopback(url: &url::Url) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => match url.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(name)) => name == "localhost",
+            None => false,
+        },
+        _ => false,
+    }
+}
 
 /// The environment variable naming the configuration file.
 pub const CONFIG_ENV: &str = "BOOKWISH_CONFIG";
@@ -226,7 +268,7 @@ fn http_url(key: &'static str, value: &str) -> Result<Url, ConfigError> {
         return Err(invalid(None));
     }
     // Tokens and codes travel to these URLs: never in clear over the network.
-    if !crate::provider::is_https_or_loopback(&url) {
+    if !is_https_or_loopback(&url) {
         return Err(ConfigError::Insecure {
             key,
             value: value.to_owned(),

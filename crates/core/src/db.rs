@@ -1,0 +1,186 @@
+//! The connection to one database file: the only place in the workspace that opens SQLite.
+//!
+//! [`Db`] opens a file (creating its folder), applies the per-connection settings SQLite does
+//! not keep in the file, brings the schema up to date (or refuses a file from a newer app) and
+//! knows the database's device id. Both faces — [`crate::Store`] for the window and
+//! [`crate::Replica`] for the sync engine — own a `Db` of their own: two connections to one
+//! file, coordinated by SQLite (WAL: readers never wait; writers wait up to [`BUSY_TIMEOUT`]).
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite_migration::MigrationDefinitionError;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::schema::MIGRATIONS;
+use crate::table::meta::{self, Key};
+
+/// How long a statement waits for another connection's write lock before failing as busy.
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// WAL size (pages) at which a commit checkpoints by itself; see [`configure`].
+pub(crate) const WAL_AUTOCHECKPOINT_PAGES: u32 = 10_000;
+
+/// One open connection with its settings applied and its schema current.
+#[derive(Debug)]
+pub(crate) struct Db {
+    pub(crate) conn: Connection,
+    pub(crate) device_id: Uuid,
+}
+
+impl Db {
+    /// Opens (creating if needed, its folder included) the database file at `path`.
+    pub(crate) fn open(path: &Path) -> Result<Db> {
+        tracing::debug!(path = %path.display(), "opening the local database");
+        // The first sign-in of an account opens a database in a folder that may not exist yet.
+        if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
+            create_private_dir(folder)?;
+        }
+        #[allow(clippy::disallowed_methods)] // this is the one place that opens SQLite
+        let conn = Connection::open(path)?;
+        let mut db = Db::prepare(conn)?;
+        db.claim(&installation(path))?;
+        Ok(db)
+    }
+
+    /// A fresh database in memory, for tests and throwaway use.
+    pub(crate) fn open_in_memory() -> Result<Db> {
+        #[allow(clippy::disallowed_methods)] // this is the one place that opens SQLite
+        let conn = Connection::open_in_memory()?;
+        Db::prepare(conn)
+    }
+
+    /// A connection to the in-memory database `name`, shared by every connection of this
+    /// process that opens the same name (for tests that need a `Store` and a `Replica` on one
+    /// database without touching the disk).
+    #[cfg(test)]
+    pub(crate) fn open_shared_memory(name: &str) -> Result<Db> {
+        use rusqlite::OpenFlags;
+        #[allow(clippy::disallowed_methods)] // this is the one place that opens SQLite
+        let conn = Connection::open_with_flags(
+            format!("file:{name}?mode=memory&cache=shared"),
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        Db::prepare(conn)
+    }
+
+    fn prepare(mut conn: Connection) -> Result<Db> {
+        configure(&conn)?;
+        MIGRATIONS
+            .to_latest(&mut conn)
+            .map_err(|error| match error {
+                rusqlite_migration::Error::MigrationDefinition(
+                    MigrationDefinitionError::DatabaseTooFarAhead,
+                ) => Error::TooNew,
+                other => Error::Migration(other),
+            })?;
+        let device_id = meta::device_id(&conn)?;
+        Ok(Db { conn, device_id })
+    }
+
+    /// Binds this database to the installation opening it. A database last opened elsewhere —
+    /// a data folder copied to a second machine, or to a second folder — is a copy: it takes a
+    /// new device id, so the server never mistakes the two copies' changes for retries of one
+    /// device's (and drops one). Pending changes stay queued and go out under the new id.
+    fn claim(&mut self, installation: &str) -> Result<()> {
+        let tx = self.write()?;
+        let renewed = match meta::get(&tx, Key::Installation)? {
+            Some(known) if known == installation => return Ok(()),
+            Some(_) => {
+                let device_id = Uuid::now_v7();
+                tracing::info!(%device_id, "this database was copied from elsewhere: it syncs as a new device");
+                meta::set(&tx, Key::DeviceId, &device_id.to_string())?;
+                meta::delete(&tx, Key::SentThrough)?;
+                meta::delete(&tx, Key::InFlight)?;
+                Some(device_id)
+            }
+            None => None,
+        };
+        meta::set(&tx, Key::Installation, installation)?;
+        tx.commit()?;
+        if let Some(device_id) = renewed {
+            self.device_id = device_id;
+        }
+        Ok(())
+    }
+
+    /// A write transaction that holds the write lock from its start: a deferred one would read
+    /// a snapshot first and could then fail as busy, unretried, when it tries to write.
+    pub(crate) fn write(&mut self) -> Result<Transaction<'_>> {
+        Ok(self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?)
+    }
+
+    /// A read transaction: one snapshot for several statements, even while another connection
+    /// writes.
+    pub(crate) fn read(&self) -> Result<Transaction<'_>> {
+        Ok(self.conn.unchecked_transaction()?)
+    }
+}
+
+/// Which installation opens the file at `path`: a digest of the machine's id (never stored as
+/// such) and the file's absolute path. Two machines, or two folders on one machine, differ.
+fn installation(path: &Path) -> String {
+    let machine = machine_uid::get().unwrap_or_default();
+    let place = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut digest = Sha256::new();
+    digest.update(b"bookwish installation\0");
+    digest.update(machine.as_bytes());
+    digest.update(b"\0");
+    digest.update(place.to_string_lossy().as_bytes());
+    digest.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Creates `folder` (and its parents) readable by this user only where the OS has such modes:
+/// the databases hold the user's reading list and account data.
+pub fn create_private_dir(folder: &Path) -> Result<()> {
+    let made = {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(folder)
+        }
+        #[cfg(not(unix))]
+        {
+            std::fs::create_dir_all(folder)
+        }
+    };
+    made.map_err(|source| Error::Folder {
+        path: folder.to_path_buf(),
+        source,
+    })
+}
+
+/// Applies the connection settings SQLite does not keep in the file (all but journal_mode),
+/// so every connection — the store's and the replica's alike — sets them.
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let mode: String =
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") && mode != "memory" {
+        tracing::warn!(%mode, "SQLite refused WAL: readers and the writer will block each other");
+    }
+    // In WAL, NORMAL loses no committed data on a crash, only the last commits on power loss;
+    // commits then skip fsync, which keeps an edit well under a millisecond.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // A checkpoint fsyncs twice, and SQLite runs it inside whichever commit crosses the limit
+    // (default 1,000 pages, i.e. every ~90 edits here): that edit then takes milliseconds. The
+    // shell calls Store::checkpoint when idle instead; this high limit is only the safety net
+    // that keeps the WAL bounded if it never does.
+    conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
+    Ok(())
+}

@@ -1,0 +1,270 @@
+//! `books`: every book of one database, live or a tombstone, with the columns the UI never sees
+//! (`deleted`, `server_version`) and the folded copies of title and author that search and the
+//! Title/Author sorts read. Only this module writes the table, so [`fold`] is applied in exactly
+//! one place.
+
+use bookwish_ipc::{Book, BookId, Sort, Status, StatusCounts};
+use rusqlite::{params, CachedStatement, Connection, OptionalExtension, Row, Transaction};
+use uuid::Uuid;
+
+use crate::error::Result;
+use crate::fields::Fields;
+use crate::table::{count, parse_column};
+use crate::validate::fold;
+
+/// The columns of a [`Book`], in the order [`book_from_row`] reads them.
+const BOOK_COLUMNS: &str =
+    "id, title, author, status, notes, rating, started_on, finished_on, created_at, updated_at";
+
+/// A book row with the columns the UI never sees.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct StoredBook {
+    pub(crate) book: Book,
+    pub(crate) deleted: bool,
+    /// The server's version of the row as last pulled or acknowledged; `None`: never synced.
+    pub(crate) server_version: Option<i64>,
+}
+
+/// Book `id`, deleted or not.
+pub(crate) fn load(conn: &Connection, id: BookId) -> Result<Option<StoredBook>> {
+    let stored = conn
+        .prepare_cached(&format!(
+            "SELECT {BOOK_COLUMNS}, deleted, server_version FROM books WHERE id = ?1"
+        ))?
+        .query_row([id.to_string()], |row| {
+            Ok(StoredBook {
+                book: book_from_row(row)?,
+                deleted: row.get(10)?,
+                server_version: row.get(11)?,
+            })
+        })
+        .optional()?;
+    Ok(stored)
+}
+
+/// Inserts a new, never-synced, live book.
+pub(crate) fn insert(tx: &Transaction<'_>, book: &Book) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO books (id, title, author, status, notes, rating, started_on, finished_on,
+                            created_at, updated_at, title_fold, author_fold)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        book.id.to_string(),
+        book.title,
+        book.author,
+        book.status.as_str(),
+        book.notes,
+        book.rating,
+        book.started_on,
+        book.finished_on,
+        book.created_at,
+        book.updated_at,
+        fold(&book.title),
+        fold(&book.author),
+    ])?;
+    Ok(())
+}
+
+/// Writes the editable fields of book `id`; `updated_at` is `None` when the change is not the
+/// user's own (a server value shown again) and the row keeps its time.
+pub(crate) fn write_fields(
+    tx: &Transaction<'_>,
+    id: BookId,
+    fields: &Fields,
+    updated_at: Option<i64>,
+) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE books SET title = ?2, author = ?3, status = ?4, notes = ?5, rating = ?6,
+                          started_on = ?7, finished_on = ?8,
+                          updated_at = ifnull(?9, updated_at),
+                          title_fold = ?10, author_fold = ?11
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        id.to_string(),
+        fields.title,
+        fields.author,
+        fields.status.as_str(),
+        fields.notes,
+        fields.rating,
+        fields.started_on,
+        fields.finished_on,
+        updated_at,
+        fold(&fields.title),
+        fold(&fields.author),
+    ])?;
+    Ok(())
+}
+
+/// Flips the tombstone of book `id`; `updated_at` as in [`write_fields`].
+pub(crate) fn write_deleted(
+    tx: &Transaction<'_>,
+    id: BookId,
+    deleted: bool,
+    updated_at: Option<i64>,
+) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE books SET deleted = ?2, updated_at = ifnull(?3, updated_at) WHERE id = ?1",
+    )?
+    .execute(params![id.to_string(), deleted, updated_at])?;
+    Ok(())
+}
+
+/// Notes that the server holds at least `version` of book `id`.
+pub(crate) fn acknowledge(tx: &Transaction<'_>, id: BookId, version: i64) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE books SET server_version = max(ifnull(server_version, 0), ?2) WHERE id = ?1",
+    )?
+    .execute(params![id.to_string(), version])?;
+    Ok(())
+}
+
+/// Forgets the server version of book `id` (the server no longer has the row).
+pub(crate) fn forget_server_version(tx: &Transaction<'_>, id: BookId) -> Result<()> {
+    tx.prepare_cached("UPDATE books SET server_version = NULL WHERE id = ?1")?
+        .execute([id.to_string()])?;
+    Ok(())
+}
+
+/// A server row as it is written locally: already validated, with this device's pending fields
+/// already put back on top.
+pub(crate) struct ServerRow<'a> {
+    pub(crate) id: BookId,
+    pub(crate) fields: &'a Fields,
+    pub(crate) deleted: bool,
+    pub(crate) created_at: i64,
+    pub(crate) updated_at: i64,
+    pub(crate) version: i64,
+}
+
+/// Writes server rows, one prepared statement for a whole page.
+pub(crate) struct Upsert<'c>(CachedStatement<'c>);
+
+impl<'c> Upsert<'c> {
+    pub(crate) fn new(tx: &'c Transaction<'_>) -> Result<Upsert<'c>> {
+        Ok(Upsert(tx.prepare_cached(
+            "INSERT INTO books (id, title, author, status, notes, rating, started_on, finished_on,
+                                deleted, created_at, updated_at, server_version, title_fold,
+                                author_fold)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+             ON CONFLICT (id) DO UPDATE SET
+                 title = excluded.title, author = excluded.author, status = excluded.status,
+                 notes = excluded.notes, rating = excluded.rating,
+                 started_on = excluded.started_on, finished_on = excluded.finished_on,
+                 deleted = excluded.deleted,
+                 updated_at = max(books.updated_at, excluded.updated_at),
+                 server_version = excluded.server_version,
+                 title_fold = excluded.title_fold, author_fold = excluded.author_fold
+             WHERE excluded.server_version >= ifnull(books.server_version, 0)",
+        )?))
+    }
+
+    /// Writes `row` unless the local copy is already newer; the number of rows written.
+    pub(crate) fn write(&mut self, row: &ServerRow<'_>) -> Result<usize> {
+        let fields = row.fields;
+        Ok(self.0.execute(params![
+            row.id.to_string(),
+            fields.title,
+            fields.author,
+            fields.status.as_str(),
+            fields.notes,
+            fields.rating,
+            fields.started_on,
+            fields.finished_on,
+            row.deleted,
+            row.created_at,
+            row.updated_at,
+            row.version,
+            fold(&fields.title),
+            fold(&fields.author),
+        ])?)
+    }
+}
+
+/// Drops synced books the server did not send during a full re-download (their tombstones were
+/// purged there), keeping any with a change still pending.
+pub(crate) fn drop_unseen(tx: &Transaction<'_>) -> Result<usize> {
+    let dropped = tx.execute(
+        "DELETE FROM books
+         WHERE server_version IS NOT NULL
+           AND id NOT IN (SELECT id FROM sync_resync_seen)
+           AND id NOT IN (SELECT book_id FROM outbox)",
+        [],
+    )?;
+    tx.execute("DELETE FROM sync_resync_seen", [])?;
+    Ok(dropped)
+}
+
+/// Remembers that a full re-download sent book `id`.
+pub(crate) fn mark_seen(tx: &Transaction<'_>, id: BookId) -> Result<()> {
+    tx.prepare_cached("INSERT OR IGNORE INTO sync_resync_seen (id) VALUES (?1)")?
+        .execute([id.to_string()])?;
+    Ok(())
+}
+
+/// Starts the bookkeeping of a full re-download.
+pub(crate) fn forget_seen(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute("DELETE FROM sync_resync_seen", [])?;
+    Ok(())
+}
+
+pub(crate) fn book_from_row(row: &Row<'_>) -> rusqlite::Result<Book> {
+    Ok(Book {
+        id: parse_column(row, 0, Uuid::try_parse)?,
+        title: row.get(1)?,
+        author: row.get(2)?,
+        status: parse_column(row, 3, str::parse::<Status>)?,
+        notes: row.get(4)?,
+        rating: row.get(5)?,
+        started_on: row.get(6)?,
+        finished_on: row.get(7)?,
+        created_at: row.get(8)?,
+        updated_at: row.get(9)?,
+    })
+}
+
+/// The list query; its parameters are `:status` and `:search` when filtered and searched.
+pub(crate) fn list_sql(by_status: bool, by_search: bool, sort: Sort) -> String {
+    let mut sql = format!("SELECT {BOOK_COLUMNS} FROM books WHERE deleted = 0");
+    if by_status {
+        sql.push_str(" AND status = :status");
+    }
+    if by_search {
+        // instr() on pre-folded text: a literal substring test, so %, _ and \ in the search
+        // need no escaping (LIKE would treat them as patterns, and fold ASCII only).
+        sql.push_str(" AND (instr(title_fold, :search) > 0 OR instr(author_fold, :search) > 0)");
+    }
+    sql.push_str(order_by(sort));
+    sql
+}
+
+/// The ORDER BY of each sort. Each matches an index of the schema column for column, so the
+/// unfiltered list is read in index order without a sort step.
+fn order_by(sort: Sort) -> &'static str {
+    match sort {
+        Sort::RecentlyAdded => " ORDER BY created_at DESC, id DESC",
+        Sort::Title => " ORDER BY title_fold, title, created_at, id",
+        Sort::Author => {
+            " ORDER BY author_fold = '', author_fold, title_fold, title, created_at, id"
+        }
+    }
+}
+
+/// Live books per status.
+pub(crate) fn counts(conn: &Connection) -> Result<StatusCounts> {
+    let mut counts = StatusCounts::default();
+    let mut statement = conn
+        .prepare_cached("SELECT status, count(*) FROM books WHERE deleted = 0 GROUP BY status")?;
+    let mut rows = statement.query([])?;
+    while let Some(row) = rows.next()? {
+        let status = parse_column(row, 0, str::parse::<Status>)?;
+        let n = count(row.get(1)?);
+        match status {
+            Status::Wishlist => counts.wishlist = n,
+            Status::Reading => counts.reading = n,
+            Status::Finished => counts.finished = n,
+        }
+    }
+    Ok(counts)
+}
