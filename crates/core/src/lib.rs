@@ -46,6 +46,7 @@
 
 pub mod error;
 pub mod hlc;
+pub mod isbn;
 mod meta;
 pub mod outbox;
 mod schema;
@@ -53,6 +54,7 @@ pub mod store;
 mod validate;
 
 pub use error::{Error, Result};
+pub use isbn::{Isbn, IsbnError};
 pub use outbox::{OutboxEntry, Patch};
 pub use store::{Imported, Store};
 pub use validate::fold;
