@@ -45,6 +45,7 @@
 //!   itself only past 10,000 log pages, as a safety net.
 
 pub mod error;
+pub mod fold;
 pub mod hlc;
 pub mod isbn;
 mod meta;
