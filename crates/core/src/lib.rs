@@ -45,8 +45,10 @@
 //!   itself only past 10,000 log pages, as a safety net.
 
 pub mod error;
+pub mod export;
 pub mod fold;
 pub mod hlc;
+pub mod import;
 pub mod isbn;
 mod meta;
 pub mod outbox;
@@ -55,6 +57,8 @@ pub mod store;
 mod validate;
 
 pub use error::{Error, Result};
+pub use export::{ExportBook, ExportError};
+pub use import::{Format, ImportError, ImportPreview, ImportRow, RowProblem};
 pub use isbn::{Isbn, IsbnError};
 pub use outbox::{OutboxEntry, Patch};
 pub use store::{Imported, Store};
