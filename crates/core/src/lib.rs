@@ -61,8 +61,12 @@
 pub mod accounts;
 mod db;
 pub mod error;
+pub mod export;
 mod fields;
+pub mod fold;
 pub mod hlc;
+pub mod import;
+pub mod isbn;
 pub mod replica;
 mod schema;
 pub mod store;
@@ -70,7 +74,10 @@ mod table;
 mod validate;
 
 pub use error::{Error, Result};
+pub use export::{ExportBook, ExportError};
 pub use fields::Field;
+pub use import::{Format, ImportError, ImportPreview, ImportRow, RowProblem};
+pub use isbn::{Isbn, IsbnError};
 pub use replica::{
     Answer, Answered, FieldConflict, Pulled, PulledBook, PulledPage, PushOutcome, Replica,
 };

@@ -1,0 +1,358 @@
+//! Timings of import, export and folding, printed as a table (`cargo bench -p bookwish-core
+//! --bench import`). The file is a generated 10,000-book Goodreads export (reviews, private
+//! notes, shelves, quoted multi-line fields, accents). Each figure sits beside a floor
+//! measured in the same run: the `csv` crate reading the same bytes into `StringRecord`s
+//! (what any CSV import must pay), and `str::to_lowercase` for folding.
+
+#![allow(clippy::print_stdout, reason = "a bench reports by printing its table")]
+
+use std::time::{Duration, Instant};
+
+use anyhow::{ensure, Result};
+use bookwish_core::{export, fold::fold, import, Isbn};
+use bookwish_ipc::Book;
+
+const BOOKS: usize = 10_000;
+const RUNS: usize = 15;
+
+fn main() -> Result<()> {
+    let file = goodreads_file(BOOKS);
+    let mut table = Table::default();
+
+    let floor = time_each(RUNS, || {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(file.as_slice());
+        let records = reader
+            .records()
+            .collect::<Result<Vec<csv::StringRecord>, _>>()?;
+        ensure!(records.len() == BOOKS + 1, "the floor reads every record");
+        std::hint::black_box(records);
+        Ok(())
+    })?;
+    table.row(
+        "floor: csv into StringRecords",
+        &floor,
+        &format!("{BOOKS} records, {:.1} MB", file.len() as f64 / 1e6),
+    );
+
+    let mut rows = 0;
+    let previews = time_each(RUNS, || {
+        let preview = import::preview_bytes(&file)?;
+        ensure!(preview.problems.is_empty(), "the generated file is clean");
+        rows = preview.rows.len();
+        std::hint::black_box(preview);
+        Ok(())
+    })?;
+    table.row(
+        "preview_bytes (Goodreads)",
+        &previews,
+        &format!(
+            "{rows} rows; {:.1}x floor; target ≤ 500 ms incl. the store's matching",
+            median(&previews).as_secs_f64() / median(&floor).as_secs_f64()
+        ),
+    );
+
+    let preview = import::preview_bytes(&file)?;
+    let books: Vec<(Book, Option<Isbn>)> = preview
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let at = row.created_at.unwrap_or(0);
+            let book = Book {
+                id: uuid::Uuid::from_u128(i as u128 + 1),
+                title: row.title.clone(),
+                author: row.author.clone(),
+                status: row.status,
+                notes: row.notes.clone(),
+                rating: row.rating,
+                started_on: row.started_on.clone(),
+                finished_on: row.finished_on.clone(),
+                created_at: at,
+                updated_at: at,
+            };
+            (book, row.isbn)
+        })
+        .collect();
+
+    let mut backup = Vec::new();
+    let exports = time_each(RUNS, || {
+        backup.clear();
+        export::backup_json(&books, 0, &mut backup)?;
+        Ok(())
+    })?;
+    table.row(
+        "export backup_json",
+        &exports,
+        &format!("{BOOKS} books, {:.1} MB", backup.len() as f64 / 1e6),
+    );
+    let restores = time_each(RUNS, || {
+        let preview = import::preview_bytes(&backup)?;
+        ensure!(preview.rows.len() == BOOKS, "every book restores");
+        Ok(())
+    })?;
+    table.row("preview_bytes (backup)", &restores, "");
+
+    let mut csv = Vec::new();
+    let csv_exports = time_each(RUNS, || {
+        csv.clear();
+        export::bookwish_csv(&books, &mut csv)?;
+        Ok(())
+    })?;
+    table.row("export bookwish_csv", &csv_exports, "");
+    let csv_imports = time_each(RUNS, || {
+        let preview = import::preview_bytes(&csv)?;
+        ensure!(preview.rows.len() == BOOKS, "every book reads back");
+        Ok(())
+    })?;
+    table.row("preview_bytes (Bookwish CSV)", &csv_imports, "");
+    let goodreads_exports = time_each(RUNS, || {
+        let mut out = Vec::new();
+        export::goodreads_csv(&books, &mut out)?;
+        std::hint::black_box(out);
+        Ok(())
+    })?;
+    table.row("export goodreads_csv", &goodreads_exports, "");
+
+    let texts: Vec<&str> = books
+        .iter()
+        .flat_map(|(book, _)| [book.title.as_str(), book.author.as_str()])
+        .collect();
+    let lower = time_each(RUNS, || {
+        let folded: Vec<String> = texts.iter().map(|text| text.to_lowercase()).collect();
+        std::hint::black_box(folded);
+        Ok(())
+    })?;
+    table.row(
+        "floor: to_lowercase, titles + authors",
+        &lower,
+        &format!("{} texts", texts.len()),
+    );
+    let folds = time_each(RUNS, || {
+        let folded: Vec<String> = texts.iter().map(|text| fold(text)).collect();
+        std::hint::black_box(folded);
+        Ok(())
+    })?;
+    table.row(
+        "fold, titles + authors",
+        &folds,
+        &format!(
+            "{:.0} ns per text; {:.1}x floor",
+            median(&folds).as_secs_f64() * 1e9 / texts.len() as f64,
+            median(&folds).as_secs_f64() / median(&lower).as_secs_f64()
+        ),
+    );
+    let accented: Vec<String> = texts
+        .iter()
+        .map(|text| format!("{text} — Ædelstein Gödel Œuvre ΣΟΦΊΑ"))
+        .collect();
+    let accented_folds = time_each(RUNS, || {
+        let folded: Vec<String> = accented.iter().map(|text| fold(text)).collect();
+        std::hint::black_box(folded);
+        Ok(())
+    })?;
+    table.row(
+        "fold, same + non-ASCII tail",
+        &accented_folds,
+        &format!(
+            "{:.0} ns per text",
+            median(&accented_folds).as_secs_f64() * 1e9 / texts.len() as f64
+        ),
+    );
+
+    table.print();
+    Ok(())
+}
+
+/// A Goodreads export of `books` invented books, shaped like the real one.
+fn goodreads_file(books: usize) -> Vec<u8> {
+    const WORDS: [&str; 16] = [
+        "Salt", "Lantern", "Winter", "Orchard", "Gödel", "Harbour", "Ember", "Moss", "Cipher",
+        "Tide", "Æther", "Ledger", "Kalmar", "Heron", "Ostrava", "Quarry",
+    ];
+    const AUTHORS: [&str; 8] = [
+        "Imogen Vael",
+        "Tobias Wren",
+        "Halldóra Sveinsdóttir",
+        "Marguerite Osei-Bonsu",
+        "Radek Novotný",
+        "Zoë Ångström-Kowalczyk",
+        "Colm Ó Briain",
+        "Ελένη Παπαδάκη",
+    ];
+    const SHELVES: [&str; 5] = [
+        "read",
+        "to-read",
+        "currently-reading",
+        "read",
+        "did-not-finish",
+    ];
+    let mut out = Vec::with_capacity(books * 400);
+    out.extend_from_slice(b"\xEF\xBB\xBF");
+    let mut csv = csv::WriterBuilder::new().from_writer(out);
+    let header = "Book Id,Title,Author,Author l-f,Additional Authors,ISBN,ISBN13,My Rating,\
+                  Average Rating,Publisher,Binding,Number of Pages,Year Published,Original \
+                  Publication Year,Date Read,Date Added,Bookshelves,Bookshelves with positions,\
+                  Exclusive Shelf,My Review,Spoiler,Private Notes,Read Count,Owned Copies";
+    let write = |csv: &mut csv::Writer<Vec<u8>>, record: Vec<String>| {
+        csv.write_record(record)
+            .unwrap_or_else(|error| panic!("writing to memory cannot fail: {error}"));
+    };
+    write(&mut csv, header.split(',').map(str::to_owned).collect());
+    for i in 0..books {
+        let word = |k: usize| WORDS[(i * 7 + k * 5 + i / 16) % WORDS.len()];
+        let author = AUTHORS[i % AUTHORS.len()];
+        let shelf = SHELVES[i % SHELVES.len()];
+        let digits12 = format!("97809{:07}", i * 13 % 10_000_000);
+        let isbn = (0..10)
+            .find_map(|check| Isbn::parse(&format!("{digits12}{check}")).ok())
+            .unwrap_or_else(|| panic!("one of ten check digits fits {digits12}"));
+        let read = shelf == "read" || shelf == "did-not-finish";
+        let date = |offset: usize| {
+            format!(
+                "{}/{:02}/{:02}",
+                2010 + (i + offset) % 15,
+                (i + offset) % 12 + 1,
+                (i + offset) % 28 + 1
+            )
+        };
+        let review = match i % 4 {
+            0 => String::new(),
+            1 => format!(
+                "Loved the {} parts.<br/><br/>Slow middle.",
+                word(3).to_lowercase()
+            ),
+            2 => format!(
+                "First line about {}.\nSecond line, with a comma.\n\n\"Quoted\" ending.",
+                word(4)
+            ),
+            _ => "A note long enough to look like a real review of a real book, one that a \
+                  reader might write on a quiet evening after finishing it."
+                .to_owned(),
+        };
+        let record = vec![
+            (40_000_000 + i).to_string(),
+            format!("The {} of {} {}", word(0), word(1), i),
+            author.to_owned(),
+            author.to_owned(),
+            if i % 9 == 0 {
+                "Jonah Achterberg".to_owned()
+            } else {
+                String::new()
+            },
+            format!("=\"{}\"", isbn.to_isbn10().unwrap_or_default()),
+            format!("=\"{isbn}\""),
+            if read {
+                (i % 5 + 1).to_string()
+            } else {
+                "0".to_owned()
+            },
+            "3.91".to_owned(),
+            "Tidewater Press".to_owned(),
+            "Paperback".to_owned(),
+            (120 + i % 600).to_string(),
+            "2019".to_owned(),
+            "2018".to_owned(),
+            if read { date(40) } else { String::new() },
+            date(0),
+            if i % 3 == 0 {
+                format!("{shelf}, favourites")
+            } else {
+                shelf.to_owned()
+            },
+            format!("{shelf} (#{i})"),
+            shelf.to_owned(),
+            review,
+            String::new(),
+            if i % 5 == 0 {
+                "Lent to Ruth.".to_owned()
+            } else {
+                String::new()
+            },
+            u8::from(read).to_string(),
+            "0".to_owned(),
+        ];
+        write(&mut csv, record);
+    }
+    csv.into_inner()
+        .unwrap_or_else(|error| panic!("flushing to memory cannot fail: {error}"))
+}
+
+fn time_each(runs: usize, mut op: impl FnMut() -> Result<()>) -> Result<Vec<Duration>> {
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        op()?;
+        times.push(start.elapsed());
+    }
+    Ok(times)
+}
+
+fn median(times: &[Duration]) -> Duration {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    sorted[sorted.len() / 2]
+}
+
+fn show(duration: Duration) -> String {
+    if duration < Duration::from_millis(1) {
+        format!("{:.1} µs", duration.as_secs_f64() * 1e6)
+    } else {
+        format!("{:.1} ms", duration.as_secs_f64() * 1e3)
+    }
+}
+
+#[derive(Default)]
+struct Table {
+    rows: Vec<[String; 5]>,
+}
+
+impl Table {
+    fn row(&mut self, label: &str, times: &[Duration], note: &str) {
+        let mut sorted = times.to_vec();
+        sorted.sort();
+        self.rows.push([
+            label.to_owned(),
+            show(sorted[0]),
+            show(sorted[sorted.len() / 2]),
+            show(sorted[sorted.len() - 1]),
+            note.to_owned(),
+        ]);
+    }
+
+    fn print(&self) {
+        let header = ["figure", "min", "p50", "max", "note"];
+        let widths: Vec<usize> = (0..5)
+            .map(|col| {
+                self.rows
+                    .iter()
+                    .map(|row| row[col].chars().count())
+                    .chain([header[col].len()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let line = |cells: [&str; 5]| {
+            let padded: Vec<String> = cells
+                .iter()
+                .zip(&widths)
+                .map(|(cell, w)| format!("{cell}{}", " ".repeat(w - cell.chars().count())))
+                .collect();
+            println!("| {} |", padded.join(" | "));
+        };
+        line(header);
+        println!(
+            "|{}|",
+            widths
+                .iter()
+                .map(|w| "-".repeat(w + 2))
+                .collect::<Vec<_>>()
+                .join("|")
+        );
+        for row in &self.rows {
+            line([&row[0], &row[1], &row[2], &row[3], &row[4]]);
+        }
+    }
+}
