@@ -7,6 +7,7 @@
 mod bad_input;
 mod idp;
 mod lifecycle;
+mod lockdown;
 mod rls;
 mod support;
 mod sync;
