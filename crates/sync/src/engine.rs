@@ -2,6 +2,7 @@
 //! loop, woken by [`Trigger`]s, with exponential backoff and full jitter between failures.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,7 +14,10 @@ use uuid::Uuid;
 
 use crate::error::Result;
 use crate::local::{now_ms, Conflict, LocalDb, Rejection};
-use crate::remote::{Remote, RemoteConfig, TokenSource};
+use crate::remote::{
+    is_statement_timeout, Mutation, PullPage, Remote, RemoteConfig, ServerBook, TokenSource, GONE,
+    MAX_PUSH_BYTES,
+};
 
 /// How the engine syncs and when it retries.
 #[derive(Clone, Debug)]
@@ -113,6 +117,13 @@ struct Inner<T> {
     status: watch::Sender<SyncStatus>,
     /// One sync at a time (the run loop and direct calls share it).
     running: tokio::sync::Mutex<()>,
+    /// Mutations per push now: halved when a push hits the server's statement timeout, grown
+    /// back (doubling, up to the configured size) after a sync without one.
+    push_limit: AtomicUsize,
+    /// Rows per pull page now, likewise.
+    page_limit: AtomicU32,
+    /// Whether this sync hit a statement timeout (then the sizes stay small).
+    timed_out: AtomicBool,
 }
 
 impl<T: TokenSource> SyncEngine<T> {
@@ -133,6 +144,8 @@ impl<T: TokenSource> SyncEngine<T> {
             ..SyncStatus::default()
         };
         let remote = Remote::new(config.remote.clone(), http, tokens);
+        let push_limit = AtomicUsize::new(config.push_batch.clamp(1, 1000));
+        let page_limit = AtomicU32::new(config.pull_page.clamp(1, 1000));
         Ok(SyncEngine {
             inner: Arc::new(Inner {
                 db: Arc::new(Mutex::new(db)),
@@ -141,6 +154,9 @@ impl<T: TokenSource> SyncEngine<T> {
                 device_id,
                 status: watch::channel(status).0,
                 running: tokio::sync::Mutex::new(()),
+                push_limit,
+                page_limit,
+                timed_out: AtomicBool::new(false),
             }),
         })
     }
@@ -200,10 +216,14 @@ impl<T: TokenSource> SyncEngine<T> {
             s.pending = pending;
         });
         let mut report = SyncReport::default();
+        self.inner.timed_out.store(false, Ordering::Relaxed);
         let outcome = match self.push_all(&mut report).await {
             Ok(()) => self.pull_all(&mut report).await,
             Err(e) => Err(e),
         };
+        if outcome.is_ok() && !self.inner.timed_out.load(Ordering::Relaxed) {
+            self.grow_limits();
+        }
         let pending = self.db(|db| db.pending()).await.unwrap_or(pending);
         if let Ok(attention) = self.db(|db| db.attention()).await {
             self.inner.status.send_modify(|s| s.attention = attention);
@@ -238,14 +258,38 @@ impl<T: TokenSource> SyncEngine<T> {
         outcome.map(|()| report)
     }
 
+    /// Pushes the outbox in batches under [`MAX_PUSH_BYTES`], halving the batch after a
+    /// statement timeout (nothing of a timed-out call was committed; the smaller batch keeps
+    /// the same mutation ids, so the ledger still recognises a retry).
     async fn push_all(&self, report: &mut SyncReport) -> Result<()> {
-        let limit = self.inner.config.push_batch.clamp(1, 1000);
+        let mut limit = self.inner.push_limit.load(Ordering::Relaxed);
         loop {
             let batch = self.db(move |db| db.take_batch(limit)).await?;
             if batch.is_empty() {
                 return Ok(());
             }
-            let results = self.inner.remote.push(self.inner.device_id, &batch).await?;
+            if batch.len() > 1 && encoded_len(&batch)? > MAX_PUSH_BYTES {
+                limit = batch.len() / 2;
+                continue;
+            }
+            let results = match self.inner.remote.push(self.inner.device_id, &batch).await {
+                Err(error) if is_statement_timeout(&error) && batch.len() > 1 => {
+                    limit = batch.len() / 2;
+                    tracing::warn!(
+                        from = batch.len(),
+                        to = limit,
+                        "a push hit the server's statement timeout; sending smaller batches"
+                    );
+                    self.inner.push_limit.store(limit, Ordering::Relaxed);
+                    self.inner.timed_out.store(true, Ordering::Relaxed);
+                    continue;
+                }
+                other => other?,
+            };
+            limit = self.inner.push_limit.load(Ordering::Relaxed);
+            let gone = results
+                .iter()
+                .any(|r| r.code.as_deref() == Some(GONE) && r.result == "rejected");
             let outcome = self.db(move |db| db.record_push(&batch, &results)).await?;
             report.pushed += outcome.applied;
             report.duplicates += outcome.duplicates;
@@ -256,6 +300,12 @@ impl<T: TokenSource> SyncEngine<T> {
                 let rows = self.inner.remote.fetch_books(&outcome.rejected).await?;
                 self.db(move |db| db.apply_fetched(&rows)).await?;
             }
+            if gone {
+                // A book this device still shows is no longer on the server (its change waits
+                // in `rejections`): download everything again so the list matches the account.
+                tracing::info!("a change was answered gone: full re-download");
+                self.begin_full_resync().await?;
+            }
             let done = (report.pushed + report.rejected) as u64;
             self.progress(done, None);
             if outcome.applied + outcome.rejected.len() == 0 {
@@ -265,46 +315,100 @@ impl<T: TokenSource> SyncEngine<T> {
         }
     }
 
+    /// Pulls from the cursor until a page is empty or reaches the head read first (never
+    /// because a page came back short). A cursor below the purge horizon, before or after the
+    /// pages (a purge may commit meanwhile), starts a full re-download that keeps the outbox.
     async fn pull_all(&self, report: &mut SyncReport) -> Result<()> {
-        let size = self.inner.config.pull_page.clamp(1, 1000);
         let pushed = (report.pushed + report.rejected) as u64;
-        let mut cursor = self.db(|db| db.cursor()).await?;
-        let mut page = self.inner.remote.pull(cursor, size).await?;
-        let total = pushed + u64::try_from(page.server_version - cursor).unwrap_or(0);
-        loop {
-            if let Some(purged) = page.purged_through {
-                let resyncing = self.db(|db| db.resync_in_progress()).await?;
-                if cursor > 0 && cursor < purged && !resyncing {
-                    tracing::info!(
-                        cursor,
-                        purged,
-                        "cursor older than the purge: full re-download"
-                    );
-                    self.begin_full_resync().await?;
-                    cursor = 0;
-                    page = self.inner.remote.pull(cursor, size).await?;
-                    continue;
+        let mut restarted = false;
+        'download: loop {
+            let head = self.inner.remote.head().await?;
+            let mut cursor = self.db(|db| db.cursor()).await?;
+            if cursor > 0 && cursor < head.purged_through {
+                tracing::info!(
+                    cursor,
+                    purged = head.purged_through,
+                    "cursor older than the purge: full re-download"
+                );
+                self.begin_full_resync().await?;
+                cursor = 0;
+            }
+            let start = cursor;
+            let target = head.server_version;
+            let total = pushed + u64::try_from(target - cursor).unwrap_or(0);
+            let mut rows = self.page(cursor).await?;
+            loop {
+                let last = rows.last().map(|row| row.version);
+                let more = last.is_some_and(|version| version < target);
+                if !more && start > 0 && !restarted {
+                    let end = self.inner.remote.head().await?;
+                    if start < end.purged_through {
+                        tracing::info!("a purge committed during the pull: full re-download");
+                        restarted = true;
+                        self.begin_full_resync().await?;
+                        continue 'download;
+                    }
                 }
-            }
-            let more = page.has_more;
-            cursor = page.next_cursor;
-            let db = Arc::clone(&self.inner.db);
-            let apply = tokio::task::spawn_blocking(move || -> Result<usize> {
-                lock(&db).apply_page(&page)
-            });
-            // While this page is written, the next one is already on its way.
-            if more {
-                let (applied, next) = tokio::join!(apply, self.inner.remote.pull(cursor, size));
-                report.pulled += applied??;
-                page = next?;
-            } else {
-                report.pulled += apply.await??;
-                report.cursor = cursor;
+                cursor = last.unwrap_or(cursor);
+                let page = PullPage {
+                    rows,
+                    next_cursor: cursor,
+                    server_version: target,
+                    has_more: more,
+                    purged_through: Some(head.purged_through),
+                };
+                let db = Arc::clone(&self.inner.db);
+                let apply = tokio::task::spawn_blocking(move || -> Result<usize> {
+                    lock(&db).apply_page(&page)
+                });
+                // While this page is written, the next one is already on its way.
+                if more {
+                    let (applied, next) = tokio::join!(apply, self.page(cursor));
+                    report.pulled += applied??;
+                    rows = next?;
+                } else {
+                    report.pulled += apply.await??;
+                    report.cursor = cursor;
+                    self.progress(pushed + report.pulled as u64, Some(total));
+                    return Ok(());
+                }
                 self.progress(pushed + report.pulled as u64, Some(total));
-                return Ok(());
             }
-            self.progress(pushed + report.pulled as u64, Some(total));
         }
+    }
+
+    /// One page after `after`, halving the page size after a statement timeout.
+    async fn page(&self, after: i64) -> Result<Vec<ServerBook>> {
+        loop {
+            let size = self.inner.page_limit.load(Ordering::Relaxed);
+            match self.inner.remote.rows(after, size).await {
+                Err(error) if is_statement_timeout(&error) && size > 1 => {
+                    tracing::warn!(
+                        from = size,
+                        to = size / 2,
+                        "a page hit the server's statement timeout; pulling smaller pages"
+                    );
+                    self.inner.page_limit.store(size / 2, Ordering::Relaxed);
+                    self.inner.timed_out.store(true, Ordering::Relaxed);
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// After a sync without a statement timeout, batch and page sizes grow back toward the
+    /// configured ones.
+    fn grow_limits(&self) {
+        let push_max = self.inner.config.push_batch.clamp(1, 1000);
+        let page_max = self.inner.config.pull_page.clamp(1, 1000);
+        let push = self.inner.push_limit.load(Ordering::Relaxed);
+        self.inner
+            .push_limit
+            .store(push.saturating_mul(2).min(push_max), Ordering::Relaxed);
+        let page = self.inner.page_limit.load(Ordering::Relaxed);
+        self.inner
+            .page_limit
+            .store(page.saturating_mul(2).min(page_max), Ordering::Relaxed);
     }
 
     fn progress(&self, done: u64, total: Option<u64>) {
@@ -341,6 +445,11 @@ impl<T: TokenSource> SyncEngine<T> {
         let task = tokio::spawn(run(self, rx));
         (handle, task)
     }
+}
+
+/// The size of `batch` as the push sends it.
+fn encoded_len(batch: &[Mutation]) -> Result<usize> {
+    Ok(serde_json::to_vec(batch)?.len())
 }
 
 /// A poisoned lock only means a panic elsewhere; the connection itself is still usable.

@@ -5,9 +5,9 @@
 //! ```text
 //! SyncHandle ── triggers ──> run loop (engine.rs) ── SyncEngine::sync_once
 //!     ^ status (watch)                                 ├─ push: outbox batches → sync_push
-//!                                                      └─ pull: sync_pull pages → local file
+//!                                                      └─ pull: head, then sync_rows pages → local file
 //! local.rs   the engine's own SQLite connection: batches, answers, pages + cursor, conflicts
-//! remote.rs  the RPCs over the `postgrest` builder; one token refresh on 401
+//! remote.rs  push, head and keyset pages over the `postgrest` builder; one token refresh on 401
 //! ```
 //!
 //! # Vocabulary
@@ -26,7 +26,10 @@
 //! - A batch retried after a lost answer is answered "duplicate": nothing applies twice.
 //! - A pulled page and its cursor commit together; the device's pending fields stay on top.
 //! - Nothing is dropped silently: every mutation ends applied, in `conflicts`, or in
-//!   `rejections`.
+//!   `rejections` (a change to a book no longer on the server, answered `gone`, is kept there
+//!   with code [`GONE`]; a delete answered `gone` is simply done).
+//! - A push or page that hits the server's statement timeout is sent again smaller, never the
+//!   same size forever.
 //!
 //! # Use (the shell)
 //!
@@ -49,6 +52,6 @@ pub use engine::{backoff, SyncConfig, SyncEngine, SyncHandle, SyncReport, Trigge
 pub use error::{Error, Result, TokenError};
 pub use local::{Conflict, LocalDb, PushOutcome, Rejection};
 pub use remote::{
-    FieldConflict, FieldStamp, FieldVersions, Mutation, PullPage, PushResult, Remote, RemoteConfig,
-    ServerBook, TokenSource,
+    is_statement_timeout, FieldConflict, FieldStamp, FieldVersions, Head, Mutation, PullPage,
+    PushResult, Remote, RemoteConfig, ServerBook, TokenSource, GONE, MAX_PUSH_BYTES,
 };

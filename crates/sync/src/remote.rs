@@ -1,8 +1,15 @@
-//! The server side of sync: the two RPCs of `migrations/0002_sync.sql` over PostgREST, the
-//! bearer token with one refresh on 401, and the classification of failures.
+//! The server side of sync over PostgREST (the contract is at the top of
+//! `migrations/0004_sync_v2.sql`): `rpc/sync_push`, the pull's head (`GET /sync_state`) and
+//! keyset pages (`GET /sync_rows`), the bearer token with one refresh on 401, and the
+//! classification of failures.
 //!
 //! Requests go through the `postgrest` crate's builder on the app's one reqwest client, with
 //! both headers Supabase wants: `apikey` (the publishable key) and `Authorization: Bearer`.
+//!
+//! Answers are settled here into the results the engine records: `gone` (the book is no longer
+//! on the server) becomes an acknowledged delete, or for any other change a rejection with code
+//! [`GONE`] that the user reviews; a conflict's `client_value`, which the server no longer
+//! echoes, is filled from the patch that was sent.
 
 use std::future::Future;
 use std::time::Duration;
@@ -24,6 +31,18 @@ pub trait TokenSource: Send + Sync + 'static {
     /// source: refresh tokens rotate).
     fn refresh(&self) -> impl Future<Output = Result<String, TokenError>> + Send;
 }
+
+/// The rejection code of a change to a book that is no longer on the server (deleted on
+/// another device and purged): the change is kept for the user, never re-creates the book.
+pub const GONE: &str = "gone";
+
+/// Most bytes of JSON one `sync_push` call may carry (the server refuses more than 2 MiB of
+/// `mutations`); the engine splits its batches under it.
+pub const MAX_PUSH_BYTES: usize = 1 << 20;
+
+/// The columns of `sync_rows` the client reads.
+const ROW_COLUMNS: &str =
+    "id,title,author,status,notes,rating,started_on,finished_on,deleted,version,hlc,created_at,updated_at";
 
 /// One outbox entry as `sync_push` takes it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -122,8 +141,12 @@ pub struct ServerBook {
     /// Version of the last change.
     pub version: i64,
     /// Per-field stamps (only the HLC is read: typed, so a page decodes without a map per row).
+    /// `sync_rows` no longer sends them: it sends [`ServerBook::hlc`] instead.
     #[serde(default)]
     pub field_versions: FieldVersions,
+    /// The latest HLC stamp of any field of the row (`sync_rows`).
+    #[serde(default)]
+    pub hlc: Option<String>,
     /// Server time of creation (RFC 3339).
     #[serde(default)]
     pub created_at: Option<String>,
@@ -193,6 +216,7 @@ impl ServerBook {
                 .unwrap_or(false),
             version: 0,
             field_versions: FieldVersions::default(),
+            hlc: None,
             created_at: None,
             updated_at: None,
         }
@@ -213,6 +237,7 @@ impl ServerBook {
         ]
         .into_iter()
         .filter_map(|stamp| stamp.as_ref()?.hlc.as_deref())
+        .chain(self.hlc.as_deref())
     }
 
     /// Server creation time in ms (now if absent or unreadable).
@@ -259,7 +284,18 @@ fn rfc3339_ms(text: Option<&str>) -> i64 {
         .map_or_else(crate::local::now_ms, |t| t.timestamp_millis())
 }
 
-/// One page of `sync_pull`.
+/// Where the pull stands on the server: `GET /sync_state?select=seq,purged_through`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct Head {
+    /// The user's version counter: every version up to it is committed.
+    #[serde(rename = "seq")]
+    pub server_version: i64,
+    /// The highest version of a purged tombstone: a cursor below it (and above 0) may have
+    /// missed a delete, so the client downloads everything again.
+    pub purged_through: i64,
+}
+
+/// One page of the pull, as the engine applies it (built from `sync_rows` and the head).
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct PullPage {
     /// Books with version > the cursor, in version order.
@@ -270,8 +306,8 @@ pub struct PullPage {
     pub server_version: i64,
     /// Whether more rows follow.
     pub has_more: bool,
-    /// Hook for tombstone purging (not sent by the server yet): versions up to this one may
-    /// have been purged, so a client whose cursor is older must re-download everything.
+    /// Versions up to this one may have been purged, so a client whose cursor is older must
+    /// re-download everything.
     #[serde(default)]
     pub purged_through: Option<i64>,
 }
@@ -308,7 +344,8 @@ impl<T: TokenSource> Remote<T> {
         &self.tokens
     }
 
-    /// Sends `mutations` (ids increasing) from `device_id`; one answer per mutation.
+    /// Sends `mutations` (ids increasing) from `device_id`; one answer per mutation, settled
+    /// (see the module docs).
     pub async fn push(&self, device_id: Uuid, mutations: &[Mutation]) -> Result<Vec<PushResult>> {
         let body = serde_json::json!({"device_id": device_id, "mutations": mutations}).to_string();
         let bytes = self.rpc("sync_push", body).await?;
@@ -321,14 +358,42 @@ impl<T: TokenSource> Remote<T> {
                 mutations.len()
             )));
         }
-        Ok(answer.results)
+        let mut results = answer.results;
+        for (result, mutation) in results.iter_mut().zip(mutations) {
+            settle(result, mutation);
+            if let Some(original) = result.original.as_deref_mut() {
+                settle(original, mutation);
+            }
+        }
+        Ok(results)
     }
 
-    /// One page of rows after `after`, at most `max`.
-    pub async fn pull(&self, after: i64, max: u32) -> Result<PullPage> {
-        let body = serde_json::json!({"after": after, "max": max}).to_string();
-        let bytes = self.rpc("sync_pull", body).await?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::BadAnswer(format!("sync_pull: {e}")))
+    /// Where the pull stands (the user's counter and purge horizon; zeros before any write).
+    pub async fn head(&self) -> Result<Head> {
+        let bytes = self
+            .send(|token| {
+                self.builder("sync_state", token)
+                    .select("seq,purged_through")
+            })
+            .await?;
+        let rows: Vec<Head> = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::BadAnswer(format!("sync_state: {e}")))?;
+        Ok(rows.into_iter().next().unwrap_or_default())
+    }
+
+    /// One keyset page: the rows after version `after`, in version order, at most `max` (the
+    /// server caps pages at 1000).
+    pub async fn rows(&self, after: i64, max: u32) -> Result<Vec<ServerBook>> {
+        let bytes = self
+            .send(|token| {
+                self.builder("sync_rows", token)
+                    .select(ROW_COLUMNS)
+                    .gt("version", after.to_string())
+                    .order("version.asc")
+                    .limit(max.clamp(1, 1000) as usize)
+            })
+            .await?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::BadAnswer(format!("sync_rows: {e}")))
     }
 
     /// The server copies of `ids` the user can see (after a rejection).
@@ -405,6 +470,40 @@ impl<T: TokenSource> Remote<T> {
             _ => Error::Refused { status: code, body },
         })
     }
+}
+
+/// Settles one answer to `mutation`: `gone` becomes an acknowledged delete or a rejection the
+/// user sees ([`GONE`]); conflicts get the client's value back from the patch.
+fn settle(result: &mut PushResult, mutation: &Mutation) {
+    if result.result == GONE {
+        if mutation.patch.get("deleted") == Some(&Value::Bool(true)) {
+            // Deleted here, and no longer on the server: nothing left to do.
+            result.result = "applied".to_owned();
+            result.version = None;
+        } else {
+            result.result = "rejected".to_owned();
+            result.code = Some(GONE.to_owned());
+            result.message = Some(
+                "This book was deleted on another device and is no longer on the server, \
+                 so this change was not saved there."
+                    .to_owned(),
+            );
+        }
+    }
+    for conflict in result.conflicts.iter_mut().flatten() {
+        if conflict.client_value.is_null() {
+            if let Some(sent) = mutation.patch.get(&conflict.field) {
+                conflict.client_value = sent.clone();
+            }
+        }
+    }
+}
+
+/// Whether `error` is PostgreSQL's statement timeout (SQLSTATE 57014, which PostgREST answers
+/// with HTTP 500): the request was too big for the role's time budget (3 s for a role-less
+/// Clerk token on hosted Supabase), so the same request will fail again; a smaller one may not.
+pub fn is_statement_timeout(error: &Error) -> bool {
+    matches!(error, Error::Unavailable { body, .. } if body.contains("\"57014\""))
 }
 
 /// A transport failure (no complete answer) is "offline".

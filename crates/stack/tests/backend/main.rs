@@ -5,7 +5,10 @@
 //! test-output/rls-audit.md).
 
 mod bad_input;
+mod bounds;
+mod hosted;
 mod idp;
+mod keyset;
 mod lifecycle;
 mod lockdown;
 mod rls;

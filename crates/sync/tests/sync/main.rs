@@ -8,4 +8,5 @@ mod faults;
 mod merge;
 mod offline;
 mod random;
+mod server_v2;
 mod support;
