@@ -296,8 +296,7 @@ as $$
   select case
     when pg_catalog.jsonb_typeof(m) is distinct from 'object' then pg_catalog.format(
       '%s must be an object, got %s', at, coalesce(pg_catalog.jsonb_typeof(m), 'nothing'))
-    when exists (select from pg_catalog.jsonb_object_keys(m) as k
-                  where k not in ('mutation_id', 'book_id', 'base_version', 'hlc', 'patch')) then
+    when (m - '{mutation_id,book_id,base_version,hlc,patch}'::text[]) <> '{}'::jsonb then
       pg_catalog.format('%s has an unknown key %s (expected mutation_id, book_id, base_version, hlc, patch)',
         at, (select pg_catalog.to_jsonb(pg_catalog.left(k, 80)) from pg_catalog.jsonb_object_keys(m) as k
               where k not in ('mutation_id', 'book_id', 'base_version', 'hlc', 'patch') limit 1))
@@ -316,9 +315,9 @@ as $$
          or (m ->> 'hlc') !~ app.hlc_pattern() then pg_catalog.format(
       '%s.hlc must be a stamp "<13-digit millis>-<6-digit counter>-<device uuid>", got %s', at,
       coalesce(pg_catalog.left((m -> 'hlc')::text, 80), 'nothing'))
-    when (pg_catalog.regexp_match(m ->> 'hlc', app.hlc_pattern()))[3] <> dev::text then
+    when pg_catalog.right(m ->> 'hlc', 36) <> dev::text then
       pg_catalog.format('%s.hlc was stamped by device %s, but this batch is from device %s', at,
-        (pg_catalog.regexp_match(m ->> 'hlc', app.hlc_pattern()))[3], dev)
+        pg_catalog.right(m ->> 'hlc', 36), dev)
     when pg_catalog.jsonb_typeof(m -> 'patch') is distinct from 'object' then pg_catalog.format(
       '%s.patch must be an object of fields, got %s', at,
       coalesce(pg_catalog.jsonb_typeof(m -> 'patch'), 'nothing'))

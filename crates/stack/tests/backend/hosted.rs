@@ -175,7 +175,7 @@ async fn the_pull_is_postgrests_own_keyset_read_with_the_claim_read_once() {
     sql("insert into books (id, user_id, title) \
          select gen_random_uuid(), 'user_crowd' || (g % 50), 'Crowd ' || g \
          from generate_series(1, 20000) g; analyze books")
-        .await;
+    .await;
     let plan = postgrest_plan(
         &dave,
         &format!(
