@@ -22,7 +22,9 @@ use anyhow::{Context, Result};
 use bookwish_core::Store;
 use bookwish_ipc::{BookDraft, SyncPhase};
 use bookwish_stack::{Stack, StackOptions, TestUser, ALICE, BOB};
-use bookwish_sync::{Mutation, Remote, RemoteConfig, SyncConfig, SyncEngine, TokenError, TokenSource};
+use bookwish_sync::{
+    Mutation, Remote, RemoteConfig, SyncConfig, SyncEngine, TokenError, TokenSource,
+};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
@@ -215,7 +217,10 @@ async fn main() -> Result<()> {
     let started = Instant::now();
     let (n_cols, _) = keyset_read(&http, &stack, &alice, "books", CLIENT_COLUMNS, false).await?;
     let keyset_cols = started.elapsed();
-    anyhow::ensure!(n_cols == BOOKS, "the keyset read must see every seeded book");
+    anyhow::ensure!(
+        n_cols == BOOKS,
+        "the keyset read must see every seeded book"
+    );
 
     // The app's initial sync.
     let big = dir.path().join("big.sqlite3");
@@ -223,7 +228,10 @@ async fn main() -> Result<()> {
     let started = Instant::now();
     let report = big_engine.sync_once().await?;
     let initial = started.elapsed();
-    anyhow::ensure!(report.pulled == BOOKS, "the initial sync must pull every book");
+    anyhow::ensure!(
+        report.pulled == BOOKS,
+        "the initial sync must pull every book"
+    );
 
     // Disk floor: the same rows into SQLite with the app's schema, indexes and pragmas.
     let (_, rows) = keyset_read(&http, &stack, &alice, "books", CLIENT_COLUMNS, true).await?;
@@ -301,7 +309,10 @@ async fn main() -> Result<()> {
     let started = Instant::now();
     let echo = remote.rows(head.server_version, 1000).await?;
     let echo_pull = started.elapsed();
-    anyhow::ensure!(echo.len() == EDITS, "the echo pull returns every pushed row");
+    anyhow::ensure!(
+        echo.len() == EDITS,
+        "the echo pull returns every pushed row"
+    );
 
     // A change on device A visible on device B after a sync trigger.
     let bob = token(&stack, BOB).await?;
