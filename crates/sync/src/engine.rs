@@ -2,10 +2,11 @@
 //! loop, woken by [`Trigger`]s, with exponential backoff and full jitter between failures.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bookwish_core::Replica;
+use bookwish_core::{Pulled, PulledPage, Replica};
 use bookwish_ipc::{Profile, SyncPhase, SyncStatus};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -13,7 +14,9 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::error::Result;
-use crate::remote::{Remote, RemoteConfig, TokenSource};
+use crate::remote::{
+    encoded_len, is_statement_timeout, Remote, RemoteConfig, TokenSource, MAX_PUSH_BYTES,
+};
 
 /// How the engine syncs and when it retries.
 #[derive(Clone, Debug)]
@@ -119,6 +122,13 @@ struct Inner<T> {
     status: watch::Sender<SyncStatus>,
     /// One sync at a time (the run loop and direct calls share it).
     running: tokio::sync::Mutex<()>,
+    /// Mutations per push now: halved when a push hits the server's statement timeout, grown
+    /// back (doubling, up to the configured size) after a sync without one.
+    push_limit: AtomicUsize,
+    /// Rows per pull page now, likewise.
+    page_limit: AtomicU32,
+    /// Whether this sync hit a statement timeout (then the sizes stay small).
+    timed_out: AtomicBool,
 }
 
 impl<T: TokenSource> SyncEngine<T> {
@@ -139,6 +149,8 @@ impl<T: TokenSource> SyncEngine<T> {
             ..SyncStatus::default()
         };
         let remote = Remote::new(config.remote.clone(), http, tokens);
+        let push_limit = AtomicUsize::new(config.push_batch.clamp(1, 1000));
+        let page_limit = AtomicU32::new(config.pull_page.clamp(1, 1000));
         Ok(SyncEngine {
             inner: Arc::new(Inner {
                 db: Arc::new(Mutex::new(db)),
@@ -147,6 +159,9 @@ impl<T: TokenSource> SyncEngine<T> {
                 device_id,
                 status: watch::channel(status).0,
                 running: tokio::sync::Mutex::new(()),
+                push_limit,
+                page_limit,
+                timed_out: AtomicBool::new(false),
             }),
         })
     }
@@ -196,10 +211,14 @@ impl<T: TokenSource> SyncEngine<T> {
             s.pending = pending;
         });
         let mut report = SyncReport::default();
+        self.inner.timed_out.store(false, Ordering::Relaxed);
         let outcome = match self.push_all(&mut report).await {
             Ok(()) => self.pull_all(&mut report).await,
             Err(e) => Err(e),
         };
+        if outcome.is_ok() && !self.inner.timed_out.load(Ordering::Relaxed) {
+            self.grow_limits();
+        }
         let pending = self.db(|db| db.pending()).await.unwrap_or(pending);
         if let Ok(attention) = self.db(|db| db.attention()).await {
             self.inner.status.send_modify(|s| s.attention = attention);
@@ -234,14 +253,37 @@ impl<T: TokenSource> SyncEngine<T> {
         outcome.map(|()| report)
     }
 
+    /// Pushes the outbox in batches under [`MAX_PUSH_BYTES`], halving the batch after a
+    /// statement timeout (nothing of a timed-out call was committed, so nothing is lost).
     async fn push_all(&self, report: &mut SyncReport) -> Result<()> {
-        let limit = self.inner.config.push_batch.clamp(1, 1000);
+        let mut limit = self.inner.push_limit.load(Ordering::Relaxed);
+        // Rounds in a row that acknowledged nothing: a re-queued change goes out once more
+        // under its new id, but a push that keeps acknowledging nothing ends the round.
+        let mut idle_rounds = 0;
         loop {
             let batch = self.db(move |db| db.take_batch(limit)).await?;
             if batch.is_empty() {
                 return Ok(());
             }
-            let answers = self.inner.remote.push(self.inner.device_id, &batch).await?;
+            if batch.len() > 1 && encoded_len(self.inner.device_id, &batch)? > MAX_PUSH_BYTES {
+                limit = batch.len() / 2;
+                continue;
+            }
+            let answers = match self.inner.remote.push(self.inner.device_id, &batch).await {
+                Err(error) if is_statement_timeout(&error) && batch.len() > 1 => {
+                    limit = batch.len() / 2;
+                    tracing::warn!(
+                        from = batch.len(),
+                        to = limit,
+                        "a push hit the server's statement timeout; sending smaller batches"
+                    );
+                    self.inner.push_limit.store(limit, Ordering::Relaxed);
+                    self.inner.timed_out.store(true, Ordering::Relaxed);
+                    continue;
+                }
+                other => other?,
+            };
+            limit = self.inner.push_limit.load(Ordering::Relaxed);
             let outcome = self.db(move |db| db.record_push(&batch, &answers)).await?;
             report.pushed += outcome.applied;
             report.duplicates += outcome.duplicates;
@@ -254,55 +296,124 @@ impl<T: TokenSource> SyncEngine<T> {
                 let rows = self.inner.remote.fetch_books(&outcome.refetch).await?;
                 self.db(move |db| db.apply_fetched(&rows)).await?;
             }
+            if outcome.gone > 0 {
+                // A book this device still had is no longer on the server: download
+                // everything again so the list matches the account.
+                tracing::info!("a change was answered gone: full re-download");
+                self.begin_full_resync().await?;
+            }
             let done = (report.pushed + report.rejected) as u64;
             self.progress(done, None);
             if outcome.applied + outcome.rejected == 0 {
-                tracing::warn!("a push acknowledged nothing; stopping this round");
-                return Ok(());
+                idle_rounds += 1;
+                if outcome.requeued == 0 || idle_rounds > 2 {
+                    tracing::warn!("a push acknowledged nothing; stopping this round");
+                    return Ok(());
+                }
+            } else {
+                idle_rounds = 0;
             }
         }
     }
 
+    /// Pulls from the cursor until a page is empty or reaches the head read first (never
+    /// because a page came back short). A cursor below the purge horizon, before or after the
+    /// pages (a purge may commit meanwhile), starts a full re-download that keeps the outbox.
     async fn pull_all(&self, report: &mut SyncReport) -> Result<()> {
-        let size = self.inner.config.pull_page.clamp(1, 1000);
         let pushed = (report.pushed + report.rejected) as u64;
-        let mut cursor = self.db(|db| db.cursor()).await?;
-        let mut page = self.inner.remote.pull(cursor, size).await?;
-        let total = pushed + u64::try_from(page.server_version - cursor).unwrap_or(0);
-        loop {
-            if let Some(purged) = page.purged_through {
-                let resyncing = self.db(|db| db.resync_in_progress()).await?;
-                if cursor > 0 && cursor < purged && !resyncing {
-                    tracing::info!(
-                        cursor,
-                        purged,
-                        "cursor older than the purge: full re-download"
-                    );
-                    self.begin_full_resync().await?;
-                    cursor = 0;
-                    page = self.inner.remote.pull(cursor, size).await?;
-                    continue;
+        let mut restarted = false;
+        'download: loop {
+            let head = self.inner.remote.head().await?;
+            let mut cursor = self.db(|db| db.cursor()).await?;
+            if cursor > 0 && cursor < head.purged_through {
+                tracing::info!(
+                    cursor,
+                    purged = head.purged_through,
+                    "cursor older than the purge: full re-download"
+                );
+                self.begin_full_resync().await?;
+                cursor = 0;
+            }
+            let start = cursor;
+            let target = head.server_version;
+            let total = pushed + u64::try_from(target - cursor).unwrap_or(0);
+            let mut rows = self.page(cursor).await?;
+            loop {
+                let last = rows.iter().rev().find_map(version_of);
+                if !rows.is_empty() && last.is_none_or(|version| version <= cursor) {
+                    // A page must move the cursor; one that does not would repeat forever.
+                    return Err(crate::Error::BadAnswer(format!(
+                        "sync_rows: a page after version {cursor} did not move past it"
+                    )));
                 }
-            }
-            let more = page.page.has_more;
-            cursor = page.page.next_cursor;
-            let db = Arc::clone(&self.inner.db);
-            let apply = tokio::task::spawn_blocking(move || -> Result<usize> {
-                Ok(lock(&db).apply_page(&page.page)?)
-            });
-            // While this page is written, the next one is already on its way.
-            if more {
-                let (applied, next) = tokio::join!(apply, self.inner.remote.pull(cursor, size));
-                report.pulled += applied??;
-                page = next?;
-            } else {
-                report.pulled += apply.await??;
-                report.cursor = cursor;
+                let more = last.is_some_and(|version| version < target);
+                if !more && start > 0 && !restarted {
+                    let end = self.inner.remote.head().await?;
+                    if start < end.purged_through {
+                        tracing::info!("a purge committed during the pull: full re-download");
+                        restarted = true;
+                        self.begin_full_resync().await?;
+                        continue 'download;
+                    }
+                }
+                cursor = last.unwrap_or(cursor);
+                let page = PulledPage {
+                    rows,
+                    next_cursor: cursor,
+                    has_more: more,
+                };
+                let db = Arc::clone(&self.inner.db);
+                let apply = tokio::task::spawn_blocking(move || -> Result<usize> {
+                    Ok(lock(&db).apply_page(&page)?)
+                });
+                // While this page is written, the next one is already on its way.
+                if more {
+                    let (applied, next) = tokio::join!(apply, self.page(cursor));
+                    report.pulled += applied??;
+                    rows = next?;
+                } else {
+                    report.pulled += apply.await??;
+                    report.cursor = cursor;
+                    self.progress(pushed + report.pulled as u64, Some(total));
+                    return Ok(());
+                }
                 self.progress(pushed + report.pulled as u64, Some(total));
-                return Ok(());
             }
-            self.progress(pushed + report.pulled as u64, Some(total));
         }
+    }
+
+    /// One page after `after`, halving the page size after a statement timeout.
+    async fn page(&self, after: i64) -> Result<Vec<Pulled>> {
+        loop {
+            let size = self.inner.page_limit.load(Ordering::Relaxed);
+            match self.inner.remote.rows(after, size).await {
+                Err(error) if is_statement_timeout(&error) && size > 1 => {
+                    tracing::warn!(
+                        from = size,
+                        to = size / 2,
+                        "a page hit the server's statement timeout; pulling smaller pages"
+                    );
+                    self.inner.page_limit.store(size / 2, Ordering::Relaxed);
+                    self.inner.timed_out.store(true, Ordering::Relaxed);
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// After a sync without a statement timeout, batch and page sizes grow back toward the
+    /// configured ones.
+    fn grow_limits(&self) {
+        let push_max = self.inner.config.push_batch.clamp(1, 1000);
+        let page_max = self.inner.config.pull_page.clamp(1, 1000);
+        let push = self.inner.push_limit.load(Ordering::Relaxed);
+        self.inner
+            .push_limit
+            .store(push.saturating_mul(2).min(push_max), Ordering::Relaxed);
+        let page = self.inner.page_limit.load(Ordering::Relaxed);
+        self.inner
+            .page_limit
+            .store(page.saturating_mul(2).min(page_max), Ordering::Relaxed);
     }
 
     fn progress(&self, done: u64, total: Option<u64>) {
@@ -338,6 +449,14 @@ impl<T: TokenSource> SyncEngine<T> {
         };
         let task = tokio::spawn(run(self, rx));
         (handle, task)
+    }
+}
+
+/// The server version of a pulled row, when it could be read.
+fn version_of(row: &Pulled) -> Option<i64> {
+    match row {
+        Pulled::Book(book) => Some(book.version),
+        Pulled::Undecodable { version, .. } => *version,
     }
 }
 

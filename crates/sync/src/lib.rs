@@ -5,8 +5,9 @@
 //! ```text
 //! SyncHandle ── triggers ──> run loop (engine.rs) ── SyncEngine::sync_once
 //!     ^ status (watch)                                 ├─ push: outbox batches → sync_push
-//!                                                      └─ pull: sync_pull pages → local file
-//! remote.rs  the RPCs over the `postgrest` builder; one token refresh on 401; wire types
+//!                                                      └─ pull: head, then sync_rows pages → local file
+//! remote.rs  push, head and keyset pages over the `postgrest` builder; one token refresh on
+//!            401; the wire types
 //! bookwish_core::Replica   everything sync does to the local database (no SQL here)
 //! ```
 //!
@@ -28,7 +29,10 @@
 //! - A pulled page and its cursor commit together; the device's pending fields stay on top; a
 //!   row the app cannot read is kept aside and the pull goes on (all in the replica).
 //! - Nothing is dropped silently: every mutation ends applied, in `conflicts`, in
-//!   `rejections`, or queued again.
+//!   `rejections`, or queued again (a change to a book no longer on the server, answered
+//!   `gone`, waits in `rejections`; a delete answered `gone` is simply done).
+//! - A push or page that hits the server's statement timeout is sent again smaller, never the
+//!   same size forever; a page that does not move the cursor is an error, never a loop.
 //!
 //! # Use (the shell)
 //!
@@ -48,4 +52,4 @@ mod remote;
 
 pub use engine::{backoff, SyncConfig, SyncEngine, SyncHandle, SyncReport, Trigger};
 pub use error::{Error, Result, TokenError};
-pub use remote::{PullPage, Remote, RemoteConfig, TokenSource};
+pub use remote::{is_statement_timeout, Head, Remote, RemoteConfig, TokenSource, MAX_PUSH_BYTES};

@@ -1,5 +1,8 @@
-//! The server side of sync: the two RPCs of `migrations/0002_sync.sql` over PostgREST, the
-//! bearer token with one refresh on 401, and the classification of failures.
+//! The server side of sync over PostgREST (the contract is at the top of
+//! `migrations/0004_sync_v2.sql`): `rpc/sync_push`, the pull's head (`GET /sync_state`) and
+//! keyset pages (`GET /sync_rows`), the bearer token with one refresh on 401, and the
+//! classification of failures. What an answer means locally is the replica's business
+//! (`bookwish_core::Replica`); this module only carries and decodes.
 //!
 //! Requests go through the `postgrest` crate's builder on the app's one reqwest client, with
 //! both headers Supabase wants: `apikey` (the publishable key) and `Authorization: Bearer`.
@@ -7,16 +10,15 @@
 use std::future::Future;
 use std::time::Duration;
 
+use bookwish_core::{
+    Answer, Answered, FieldConflict as CoreConflict, OutboxEntry, Pulled, PulledBook,
+};
+use bookwish_ipc::Profile;
 use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
-
-use bookwish_core::{
-    Answer, Answered, FieldConflict as CoreConflict, OutboxEntry, Pulled, PulledBook, PulledPage,
-};
-use bookwish_ipc::Profile;
 
 use crate::error::{Error, Result, TokenError};
 
@@ -29,6 +31,14 @@ pub trait TokenSource: Send + Sync + 'static {
     /// source: refresh tokens rotate).
     fn refresh(&self) -> impl Future<Output = Result<String, TokenError>> + Send;
 }
+
+/// Most bytes of JSON one `sync_push` call may carry (the server refuses more than 2 MiB of
+/// `mutations`); the engine splits its batches under it.
+pub const MAX_PUSH_BYTES: usize = 1 << 20;
+
+/// The columns of `sync_rows` the client reads.
+const ROW_COLUMNS: &str =
+    "id,title,author,status,notes,rating,started_on,finished_on,deleted,version,hlc,created_at,updated_at";
 
 /// One outbox entry as `sync_push` takes it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -43,6 +53,14 @@ struct Mutation<'a> {
     pub hlc: String,
     /// Changed fields.
     pub patch: &'a Map<String, Value>,
+}
+
+/// The size of `entries` as a push from `device_id` sends them.
+pub(crate) fn encoded_len(device_id: Uuid, entries: &[OutboxEntry]) -> Result<usize> {
+    let mutations: Vec<Mutation<'_>> = entries.iter().map(Mutation::from).collect();
+    serde_json::to_vec(&serde_json::json!({"device_id": device_id, "mutations": mutations}))
+        .map(|bytes| bytes.len())
+        .map_err(|e| Error::BadAnswer(format!("encoding a push: {e}")))
 }
 
 impl<'a> From<&'a OutboxEntry> for Mutation<'a> {
@@ -175,8 +193,12 @@ pub(crate) struct ServerBook {
     /// Version of the last change.
     pub version: i64,
     /// Per-field stamps (only the HLC is read: typed, so a page decodes without a map per row).
+    /// `sync_rows` does not send them: it sends [`ServerBook::hlc`] instead.
     #[serde(default)]
     pub field_versions: FieldVersions,
+    /// The latest HLC stamp of any field of the row (`sync_rows`).
+    #[serde(default)]
+    pub hlc: Option<String>,
     /// Server time of creation (RFC 3339).
     #[serde(default)]
     pub created_at: Option<String>,
@@ -201,6 +223,7 @@ impl ServerBook {
         ]
         .into_iter()
         .filter_map(|stamp| stamp.as_ref()?.hlc.as_deref())
+        .chain(self.hlc.as_deref())
         .max()
         .map(str::to_owned);
         PulledBook {
@@ -275,41 +298,15 @@ fn decode_rows(rows: Vec<Value>) -> Vec<Pulled> {
         .collect()
 }
 
-/// One page of `sync_pull`, as the server sends it.
-#[derive(Deserialize)]
-struct WirePage<R> {
-    rows: Vec<R>,
-    next_cursor: i64,
-    server_version: i64,
-    has_more: bool,
-    #[serde(default)]
-    purged_through: Option<i64>,
-}
-
-/// One page of `sync_pull`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PullPage {
-    /// The rows and the cursor after them, for the replica.
-    pub page: PulledPage,
-    /// The user's current version.
+/// Where the pull stands on the server: `GET /sync_state?select=seq,purged_through`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct Head {
+    /// The user's version counter: every version up to it is committed.
+    #[serde(rename = "seq")]
     pub server_version: i64,
-    /// Versions up to this one may have been purged, so a client whose cursor is older must
-    /// re-download everything.
-    pub purged_through: Option<i64>,
-}
-
-impl<R> WirePage<R> {
-    fn into_page(self, rows: Vec<Pulled>) -> PullPage {
-        PullPage {
-            page: PulledPage {
-                rows,
-                next_cursor: self.next_cursor,
-                has_more: self.has_more,
-            },
-            server_version: self.server_version,
-            purged_through: self.purged_through,
-        }
-    }
+    /// The highest version of a purged tombstone: a cursor below it (and above 0) may have
+    /// missed a delete, so the client downloads everything again.
+    pub purged_through: i64,
 }
 
 /// Where and how to reach the server.
@@ -368,22 +365,42 @@ impl<T: TokenSource> Remote<T> {
             .collect())
     }
 
-    /// One page of rows after `after`, at most `max`. Rows are decoded in one go; when that
-    /// fails, one by one, so a row this version cannot read is handed on as such.
-    pub async fn pull(&self, after: i64, max: u32) -> Result<PullPage> {
-        let body = serde_json::json!({"after": after, "max": max}).to_string();
-        let bytes = self.rpc("sync_pull", body).await?;
-        if let Ok(mut page) = serde_json::from_slice::<WirePage<ServerBook>>(&bytes) {
-            let rows = std::mem::take(&mut page.rows)
+    /// Where the pull stands: the user's version counter and the purge horizon (all zero for a
+    /// user the server has never seen).
+    pub async fn head(&self) -> Result<Head> {
+        let bytes = self
+            .send(|token| {
+                self.builder("sync_state", token)
+                    .select("seq,purged_through")
+            })
+            .await?;
+        let rows: Vec<Head> = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::BadAnswer(format!("sync_state: {e}")))?;
+        Ok(rows.into_iter().next().unwrap_or_default())
+    }
+
+    /// One keyset page: the rows after version `after`, in version order, at most `max` (the
+    /// server caps pages at 1000). Rows are decoded in one go; when that fails, one by one, so
+    /// a row this version cannot read is handed on as such.
+    pub async fn rows(&self, after: i64, max: u32) -> Result<Vec<Pulled>> {
+        let bytes = self
+            .send(|token| {
+                self.builder("sync_rows", token)
+                    .select(ROW_COLUMNS)
+                    .gt("version", after.to_string())
+                    .order("version.asc")
+                    .limit(max.clamp(1, 1000) as usize)
+            })
+            .await?;
+        if let Ok(rows) = serde_json::from_slice::<Vec<ServerBook>>(&bytes) {
+            return Ok(rows
                 .into_iter()
                 .map(|book| Pulled::Book(book.into_pulled()))
-                .collect();
-            return Ok(page.into_page(rows));
+                .collect());
         }
-        let mut page = serde_json::from_slice::<WirePage<Value>>(&bytes)
-            .map_err(|e| Error::BadAnswer(format!("sync_pull: {e}")))?;
-        let rows = decode_rows(std::mem::take(&mut page.rows));
-        Ok(page.into_page(rows))
+        let rows: Vec<Value> = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::BadAnswer(format!("sync_rows: {e}")))?;
+        Ok(decode_rows(rows))
     }
 
     /// The server copies of `ids` the user can see (after a refusal).
@@ -477,6 +494,13 @@ impl<T: TokenSource> Remote<T> {
             _ => Error::Refused { status: code, body },
         })
     }
+}
+
+/// Whether `error` is PostgreSQL's statement timeout (SQLSTATE 57014, which PostgREST answers
+/// with HTTP 500): the request was too big for the role's time budget (3 s for a role-less
+/// Clerk token on hosted Supabase), so the same request will fail again; a smaller one may not.
+pub fn is_statement_timeout(error: &Error) -> bool {
+    matches!(error, Error::Unavailable { body, .. } if body.contains("\"57014\""))
 }
 
 /// A transport failure (no complete answer) is "offline".

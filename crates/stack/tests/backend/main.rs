@@ -5,8 +5,12 @@
 //! test-output/rls-audit.md).
 
 mod bad_input;
+mod bounds;
+mod hosted;
 mod idp;
+mod keyset;
 mod lifecycle;
+mod lockdown;
 mod rls;
 mod support;
 mod sync;

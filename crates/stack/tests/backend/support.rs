@@ -18,9 +18,13 @@ static STACK: OnceCell<Stack> = OnceCell::const_new();
 pub async fn stack() -> &'static Stack {
     STACK
         .get_or_init(|| async {
-            let stack = Stack::start(StackOptions::default())
-                .await
-                .expect("the local stack (PostgreSQL, PostgREST, IdP) must start");
+            // PostgREST explains its own queries on request here (never on a deployed stack).
+            let stack = Stack::start(StackOptions {
+                explain: true,
+                ..StackOptions::default()
+            })
+            .await
+            .expect("the local stack (PostgreSQL, PostgREST, IdP) must start");
             eprintln!("local stack started in {:?}", stack.started_in());
             stack
         })
@@ -84,6 +88,62 @@ impl Api {
         let text = resp.text().await.expect("PostgREST must send a body");
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
         Reply { status, body }
+    }
+
+    /// GET with extra headers (e.g. PostgREST's plan media type).
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        self.send(req).await
+    }
+
+    /// One keyset page of the pull (`GET /sync_rows`), as the app reads it.
+    pub async fn rows(&self, after: i64, limit: i64) -> Reply {
+        self.get(&format!(
+            "/sync_rows?select=*&version=gt.{after}&order=version&limit={limit}"
+        ))
+        .await
+    }
+
+    /// The pull's head: (server_version, purged_through), 0s before the first write.
+    pub async fn head(&self) -> (i64, i64) {
+        let reply = self.get("/sync_state?select=seq,purged_through").await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "the head must be readable: {reply:?}"
+        );
+        let row = &reply.body[0];
+        (
+            row["seq"].as_i64().unwrap_or(0),
+            row["purged_through"].as_i64().unwrap_or(0),
+        )
+    }
+
+    /// Every row after `after` through the keyset pull: pages until one is empty or reaches
+    /// the head read first (never stopping on a short page).
+    pub async fn rows_all(&self, mut after: i64, limit: i64) -> Vec<Value> {
+        let (target, _) = self.head().await;
+        let mut rows = Vec::new();
+        loop {
+            let reply = self.rows(after, limit).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::OK,
+                "a page must be served: {reply:?}"
+            );
+            let page = reply.body.as_array().cloned().unwrap_or_default();
+            let Some(last) = page.last().and_then(|r| r["version"].as_i64()) else {
+                return rows;
+            };
+            after = last;
+            rows.extend(page);
+            if last >= target {
+                return rows;
+            }
+        }
     }
 
     pub async fn get(&self, path: &str) -> Reply {

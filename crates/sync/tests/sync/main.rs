@@ -9,4 +9,5 @@ mod hardening;
 mod merge;
 mod offline;
 mod random;
+mod server_v2;
 mod support;

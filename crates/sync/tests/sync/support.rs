@@ -320,11 +320,11 @@ pub struct Faults {
     /// Cut the next sync_push's connection after the request reached the server, before its
     /// answer reaches the client (the server has committed; the client never hears of it).
     pub cut_next_push: AtomicBool,
-    /// The same for sync_pull.
+    /// The same for a pull page (`GET /sync_rows`).
     pub cut_next_pull: AtomicBool,
     /// sync_push requests forwarded.
     pub pushes: AtomicUsize,
-    /// sync_pull requests forwarded.
+    /// Pull pages (`GET /sync_rows`) forwarded.
     pub pulls: AtomicUsize,
     /// Answers cut.
     pub cuts: AtomicUsize,
@@ -397,7 +397,9 @@ async fn proxy_connection(client: TcpStream, upstream: TcpStream, faults: Arc<Fa
                 if faults_up.cut_next_push.swap(false, Ordering::SeqCst) {
                     cut_up.store(true, Ordering::SeqCst);
                 }
-            } else if head.starts_with(b"POST /rpc/sync_pull") {
+            } else if head.starts_with(b"GET /sync_rows")
+                || head.starts_with(b"POST /rpc/sync_pull")
+            {
                 faults_up.pulls.fetch_add(1, Ordering::SeqCst);
                 if faults_up.cut_next_pull.swap(false, Ordering::SeqCst) {
                     cut_up.store(true, Ordering::SeqCst);
