@@ -415,3 +415,77 @@ async fn health_answers_when_the_database_does() {
         "health is ok while the database answers"
     );
 }
+
+/// A receiver whose database is not there (its own process, pointed at a closed port).
+struct Orphan(std::process::Child);
+
+impl Drop for Orphan {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn without_its_database_the_service_answers_503_and_svix_retries() {
+    let ports: Vec<u16> = (0..2)
+        .map(|_| {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map(|a| a.port())
+                .expect("a free port")
+        })
+        .collect();
+    let (listen, closed) = (ports[0], ports[1]);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_bookwish-hooks"))
+        .env("CLERK_WEBHOOK_SECRET", SECRET_NEW)
+        .env(
+            "DATABASE_URL",
+            format!("postgres://bookwish_hooks:x@127.0.0.1:{closed}/postgres?connect_timeout=2"),
+        )
+        .env("BOOKWISH_HOOKS_LISTEN", format!("127.0.0.1:{listen}"))
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start bookwish-hooks");
+    let _orphan = Orphan(child);
+    let base = format!("http://127.0.0.1:{listen}");
+    let client = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let health = loop {
+        if let Ok(resp) = client.get(format!("{base}/health")).send().await {
+            break read(resp).await;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the service must listen even while its database is away"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        (health.status, health.body["status"].as_str()),
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some("database_unavailable")
+        ),
+        "health reports the missing database: {health:?}"
+    );
+    let delivery = Delivery::signed(created(&fresh_user()));
+    let resp = client
+        .post(format!("{base}/webhooks/clerk"))
+        .header("svix-id", &delivery.id)
+        .header("svix-timestamp", delivery.timestamp.to_string())
+        .header("svix-signature", &delivery.signature)
+        .body(delivery.body.clone())
+        .send()
+        .await
+        .expect("the service answers");
+    let reply = read(resp).await;
+    record("signed, but the database is unreachable", &reply, "0");
+    assert_eq!(
+        (reply.status, reply.error()),
+        (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable"),
+        "a delivery the database cannot take is answered 503, so Svix retries it: {reply:?}"
+    );
+}
