@@ -461,3 +461,56 @@ async fn time_of_user_deleted_with_10000_books() {
     let _ = std::fs::create_dir_all(&dir);
     let _ = std::fs::write(dir.join("hooks-delete-timing.md"), table);
 }
+
+#[tokio::test]
+async fn delivery_ids_and_tombstones_are_kept_for_a_bounded_time() {
+    let db = db().await;
+    let (old_msg, fresh_msg_id) = (fresh_msg(), fresh_msg());
+    let (old_account, recent_account) = (fresh_user(), fresh_user());
+    db.execute(
+        "insert into app.hook_deliveries (svix_id, received_at)
+         values ($1, now() - interval '8 days'), ($2, now() - interval '6 days')",
+        &[&old_msg, &fresh_msg_id],
+    )
+    .await
+    .expect("plant delivery ids");
+    db.execute(
+        "insert into app.deleted_accounts (user_id, deleted_at)
+         values ($1, now() - interval '31 days'), ($2, now() - interval '29 days')",
+        &[&old_account, &recent_account],
+    )
+    .await
+    .expect("plant tombstones");
+
+    // Any applied event prunes.
+    let reply = Delivery::signed(envelope(
+        "user.created",
+        clerk_user(&fresh_user(), "prune@bookwish.test", "P", "R", now_ms()),
+    ))
+    .send()
+    .await;
+    assert_eq!(reply.result(), "applied", "{reply:?}");
+
+    let kept: Vec<String> = db
+        .query(
+            "select svix_id from app.hook_deliveries where svix_id = any($1)
+             union all
+             select user_id from app.deleted_accounts where user_id = any($1)",
+            &[&vec![
+                old_msg.clone(),
+                fresh_msg_id.clone(),
+                old_account.clone(),
+                recent_account.clone(),
+            ]],
+        )
+        .await
+        .expect("read bookkeeping")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        kept,
+        vec![fresh_msg_id, recent_account],
+        "delivery ids older than 7 days and tombstones older than 30 days are pruned, younger ones kept"
+    );
+}
