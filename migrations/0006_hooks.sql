@@ -238,13 +238,19 @@ comment on function app.hooks_delete_user(text, text) is
 -- A deleted account's tokens are refused
 
 -- PostgREST's pre-request function: runs before every API request, in its transaction, as the
--- request's role. One primary-key probe of a table that is nearly always empty.
+-- request's role. One primary-key probe of a table that is nearly always empty. It reads the
+-- claim itself rather than through app.user_id() (same meaning): each nested SQL function with
+-- its own search_path costs a settings save and restore, and this runs on every request
+-- (about 14 µs a call this way, 46 µs through app.user_id(), measured on the local stack).
 create function app.refuse_deleted_account() returns void
 language plpgsql stable security definer
 set search_path = ''
 as $$
+declare
+  uid text := nullif(nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb
+                     ->> 'sub', '');
 begin
-  if exists (select 1 from app.deleted_accounts where user_id = app.user_id()) then
+  if uid is not null and exists (select 1 from app.deleted_accounts where user_id = uid) then
     raise sqlstate 'PGRST' using
       message = json_build_object(
         'code', 'BW403',
