@@ -19,6 +19,10 @@
 //! Dropping the [`Stack`] stops everything; a small reaper process does the same if the owning
 //! process dies without unwinding, so a stack shared through a `static` leaks nothing either.
 //!
+//! - **The Clerk webhook receiver** (`bookwish-hooks`, crates/hooks), on request
+//!   ([`Stack::start_hooks`]): its built binary, logging in as the `bookwish_hooks` role, with
+//!   signing secrets given ([`LOCAL_WEBHOOK_SECRET`] for `up`); ready once `/health` answers.
+//!
 //! Tokens for tests always come from the provider through the real authorization-code + PKCE
 //! flow ([`Stack::login`]); nothing here mints a JWT.
 //!
@@ -26,11 +30,13 @@
 //! `.stack/` with fixed ports ([`Ports::dev_defaults`]).
 
 mod error;
+mod hooks;
 mod idp;
 mod proc;
 mod stack;
 
 pub use error::{Error, Result};
+pub use hooks::{HooksOptions, LOCAL_WEBHOOK_SECRET};
 pub use idp::{
     browser_sign_in, jwt_claims, login, refresh, Idp, IdpOptions, TestUser, Tokens, ALICE, BOB,
     CAROL, CLIENT_ID, DAVE, DEFAULT_AUDIENCE, REDIRECT_URI, SCOPES, SESSION_CLIENT_ID, USERS,

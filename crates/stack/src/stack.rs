@@ -100,6 +100,12 @@ pub struct StackState {
     pub db_url: String,
     /// How long `up` took.
     pub started_in_ms: u128,
+    /// The webhook receiver's pid (0: not started).
+    #[serde(default)]
+    pub hooks_pid: u32,
+    /// The webhook receiver's endpoint, if started.
+    #[serde(default)]
+    pub hooks_url: Option<String>,
 }
 
 /// A running local backend. Every process stops when it is dropped (and, through a reaper
@@ -111,10 +117,12 @@ pub struct Stack {
     superuser_password: String,
     owner_password: String,
     authenticator_password: String,
+    pub(crate) hooks_password: String,
     audience: String,
     explain: bool,
     idp: Option<Idp>,
     postgrest: Mutex<Option<Service>>,
+    pub(crate) hooks: Mutex<Option<(Service, u16)>>,
     reaper: Option<Reaper>,
     started_in: Duration,
 }
@@ -197,10 +205,12 @@ impl Stack {
             superuser_password: Uuid::new_v4().simple().to_string(),
             owner_password: Uuid::new_v4().simple().to_string(),
             authenticator_password: Uuid::new_v4().simple().to_string(),
+            hooks_password: Uuid::new_v4().simple().to_string(),
             audience: opts.audience.clone(),
             explain: opts.explain,
             idp: None,
             postgrest: Mutex::new(None),
+            hooks: Mutex::new(None),
             reaper: Some(reaper),
             started_in: Duration::ZERO,
         };
@@ -295,6 +305,19 @@ impl Stack {
         for migration in migrations()? {
             self.psql_file(&self.owner_url(), &migration, &[]).await?;
         }
+        // What the operator runs once as the platform's superuser (migrations/operator/).
+        self.psql_file(
+            &self.db_url(),
+            &sql_root.join("migrations/operator/pre_request.sql"),
+            &[],
+        )
+        .await?;
+        // The webhook receiver's role (migrations/0006_hooks.sql) gets a login here only.
+        self.psql(&format!(
+            "alter role bookwish_hooks login password '{}'",
+            self.hooks_password
+        ))
+        .await?;
         if seed {
             self.psql_file(&self.owner_url(), &sql_root.join("stack/seed.sql"), &[])
                 .await?;
@@ -543,6 +566,17 @@ impl Stack {
             .map(Service::detach)
             .unwrap_or_default();
         let idp_pid = self.idp.take().and_then(Idp::detach).unwrap_or_default();
+        let hooks = self
+            .hooks
+            .lock()
+            .map_err(|_| Error::Setup("hooks state poisoned".into()))?
+            .take();
+        let hooks_url = hooks
+            .as_ref()
+            .map(|(_, port)| crate::hooks::webhook_url(*port));
+        let hooks_pid = hooks
+            .map(|(service, _)| service.detach())
+            .unwrap_or_default();
         if let Some(reaper) = self.reaper.take() {
             reaper.disarm();
         }
@@ -555,6 +589,8 @@ impl Stack {
             issuer: format!("http://127.0.0.1:{}", self.ports.idp),
             db_url: self.db_url(),
             started_in_ms: self.started_in.as_millis(),
+            hooks_pid,
+            hooks_url,
         })
     }
 }
@@ -566,6 +602,11 @@ impl Drop for Stack {
         };
         if let Ok(mut slot) = self.postgrest.lock() {
             if let Some(mut service) = slot.take() {
+                service.kill_now();
+            }
+        }
+        if let Ok(mut slot) = self.hooks.lock() {
+            if let Some((mut service, _)) = slot.take() {
                 service.kill_now();
             }
         }

@@ -1,6 +1,8 @@
 //! `bookwish-stack up|down|status`: the local backend for running the app by hand
 //! (`./x stack …`). `up` starts PostgreSQL, PostgREST and the OpenID provider detached under
-//! `.stack/` on fixed ports and writes the app's configuration to `.stack/bookwish.toml`.
+//! `.stack/` on fixed ports and writes the app's configuration to `.stack/bookwish.toml`; with
+//! them the Clerk webhook receiver (`bookwish-hooks`, built beside this binary) and its test
+//! signing secret.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,8 +10,8 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
 use bookwish_stack::{
-    process_alive, repo_root, signal, wait_gone, Ports, Signal, Stack, StackOptions, StackState,
-    USERS,
+    process_alive, repo_root, signal, wait_gone, HooksOptions, Ports, Signal, Stack, StackOptions,
+    StackState, LOCAL_WEBHOOK_SECRET, USERS,
 };
 
 fn stack_dir() -> PathBuf {
@@ -28,14 +30,16 @@ struct Health {
     postgres: bool,
     postgrest: bool,
     idp: bool,
+    /// None when the stack was started without the receiver.
+    hooks: Option<bool>,
 }
 
 impl Health {
     fn all(&self) -> bool {
-        self.postgres && self.postgrest && self.idp
+        self.postgres && self.postgrest && self.idp && self.hooks.unwrap_or(true)
     }
     fn any(&self) -> bool {
-        self.postgres || self.postgrest || self.idp
+        self.postgres || self.postgrest || self.idp || self.hooks.unwrap_or(false)
     }
 }
 
@@ -49,6 +53,7 @@ fn health(state: &StackState) -> Health {
         postgres: postmaster_pid(state).is_some_and(|pid| process_alive(pid, "postgres")),
         postgrest: process_alive(state.postgrest_pid, "postgrest"),
         idp: process_alive(state.idp_pid, "server.mjs"),
+        hooks: (state.hooks_pid != 0).then(|| process_alive(state.hooks_pid, "bookwish-hooks")),
     }
 }
 
@@ -74,6 +79,13 @@ fn print_info(state: &StackState, dir: &std::path::Path) {
         state.ports.rest_admin
     );
     eprintln!("  OpenID provider (clerk_issuer)      {}", state.issuer);
+    match &state.hooks_url {
+        Some(url) => {
+            eprintln!("  Clerk webhook receiver              {url}");
+            eprintln!("  webhook signing secret (test only)  {LOCAL_WEBHOOK_SECRET}");
+        }
+        None => eprintln!("  Clerk webhook receiver              not running"),
+    }
     eprintln!(
         "  PostgreSQL (psql)                   psql '{}'",
         state.db_url
@@ -116,6 +128,16 @@ async fn up() -> Result<ExitCode> {
     })
     .await
     .context("start the local stack")?;
+    let hooks = HooksOptions {
+        port: std::env::var("BOOKWISH_STACK_HOOKS_PORT")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(54333),
+        ..HooksOptions::beside_current_exe()
+    };
+    if let Err(e) = stack.start_hooks(&hooks).await {
+        eprintln!("the Clerk webhook receiver did not start ({e}); the rest of the stack runs");
+    }
     let started = stack.started_in();
     std::fs::write(dir.join("bookwish.toml"), stack.app_config_toml())
         .context("write bookwish.toml")?;
@@ -132,6 +154,7 @@ async fn down_state(state: &StackState) -> Result<()> {
     for (pid, needle) in [
         (state.postgrest_pid, "postgrest"),
         (state.idp_pid, "server.mjs"),
+        (state.hooks_pid, "bookwish-hooks"),
     ] {
         if process_alive(pid, needle) {
             signal(pid, Signal::SIGTERM);
@@ -154,10 +177,11 @@ async fn down_state(state: &StackState) -> Result<()> {
     let h = health(state);
     if h.any() {
         bail!(
-            "some services did not stop (postgres {}, postgrest {}, idp {})",
+            "some services did not stop (postgres {}, postgrest {}, idp {}, hooks {})",
             h.postgres,
             h.postgrest,
-            h.idp
+            h.idp,
+            h.hooks.unwrap_or(false)
         );
     }
     Ok(())
@@ -175,7 +199,7 @@ async fn down() -> Result<ExitCode> {
     if let Some(pg_dir) = pg_dir.filter(|p| p.starts_with(&dir)) {
         let _ = std::fs::remove_dir_all(pg_dir);
     }
-    for file in ["state.json", "postgrest.pid", "idp.pid"] {
+    for file in ["state.json", "postgrest.pid", "idp.pid", "hooks.pid"] {
         let _ = std::fs::remove_file(dir.join(file));
     }
     eprintln!("bookwish stack stopped; nothing of it runs");
@@ -223,7 +247,13 @@ async fn status() -> Result<ExitCode> {
         word(h.idp, idp_ready),
         state.issuer
     );
-    if h.all() && rest_ready && idp_ready {
+    let mut hooks_ready = true;
+    if let (Some(running), Some(url)) = (h.hooks, &state.hooks_url) {
+        let health = url.replace("/webhooks/clerk", "/health");
+        hooks_ready = ready(&health).await;
+        eprintln!("  hooks       {:<24} {url}", word(running, hooks_ready));
+    }
+    if h.all() && rest_ready && idp_ready && hooks_ready {
         print_info(&state, &dir);
         Ok(ExitCode::SUCCESS)
     } else {

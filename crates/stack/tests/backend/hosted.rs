@@ -44,8 +44,9 @@ async fn migrations_are_applied_by_a_non_superuser_owner_like_hosted_supabase() 
     assert_eq!(
         timeouts,
         "anon statement_timeout=3s; authenticated statement_timeout=8s; \
-         authenticator statement_timeout=8s lock_timeout=8s",
-        "the API roles carry hosted Supabase's timeouts"
+         authenticator statement_timeout=8s lock_timeout=8s \
+         pgrst.db_pre_request=app.refuse_deleted_account",
+        "the API roles carry hosted Supabase's timeouts (and the operator's pre-request check)"
     );
 }
 
