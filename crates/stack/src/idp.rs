@@ -158,7 +158,7 @@ impl Idp {
     pub async fn start(opts: IdpOptions) -> Result<Self> {
         let (root, temporary) = match &opts.root {
             Some(root) => (root.clone(), false),
-            None => (crate::stack::temp_root("idp")?, true),
+            None => (proc::temp_root("idp")?, true),
         };
         let reaper = Reaper::spawn(&root, temporary)?;
         let port = if opts.port == 0 {

@@ -6,12 +6,15 @@ use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use std::os::unix::process::CommandExt;
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
+
+use uuid::Uuid;
 
 use crate::error::{Error, IoContext, Result};
 
@@ -331,4 +334,21 @@ pub(crate) fn write_private(path: &Path, text: &str) -> Result<()> {
         .context(|| format!("create {}", path.display()))?;
     f.write_all(text.as_bytes())
         .context(|| format!("write {}", path.display()))
+}
+
+static TEMP_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh directory under the system temp dir that the `postgres` user can traverse.
+pub(crate) fn temp_root(kind: &str) -> Result<PathBuf> {
+    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!(
+        "bookwish-{kind}-{}-{n}-{}",
+        std::process::id(),
+        &Uuid::new_v4().simple().to_string()[..8]
+    ));
+    fs::create_dir_all(&dir).context(|| format!("create {}", dir.display()))?;
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o755))
+        .context(|| format!("chmod {}", dir.display()))?;
+    Ok(dir)
 }

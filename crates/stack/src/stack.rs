@@ -3,7 +3,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -127,23 +126,6 @@ pub struct Stack {
     started_in: Duration,
 }
 
-static TEMP_COUNTER: AtomicU32 = AtomicU32::new(0);
-
-/// A fresh directory under the system temp dir that the `postgres` user can traverse.
-pub(crate) fn temp_root(kind: &str) -> Result<PathBuf> {
-    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!(
-        "bookwish-{kind}-{}-{n}-{}",
-        std::process::id(),
-        &Uuid::new_v4().simple().to_string()[..8]
-    ));
-    fs::create_dir_all(&dir).context(|| format!("create {}", dir.display()))?;
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(&dir, fs::Permissions::from_mode(0o755))
-        .context(|| format!("chmod {}", dir.display()))?;
-    Ok(dir)
-}
-
 impl Stack {
     /// Starts PostgreSQL (initdb as `postgres`, bootstrap, migrations, seed) and the OpenID
     /// provider side by side, then PostgREST trusting the provider's JWKS; returns when every
@@ -155,7 +137,7 @@ impl Stack {
                 fs::create_dir_all(root).context(|| format!("create {}", root.display()))?;
                 (root.canonicalize().unwrap_or_else(|_| root.clone()), false)
             }
-            None => (temp_root("stack")?, true),
+            None => (proc::temp_root("stack")?, true),
         };
         if root.join("pg/data/postmaster.pid").exists() {
             return Err(Error::Setup(format!(
@@ -566,14 +548,12 @@ impl Stack {
             .map(Service::detach)
             .unwrap_or_default();
         let idp_pid = self.idp.take().and_then(Idp::detach).unwrap_or_default();
+        let hooks_url = self.hooks_url();
         let hooks = self
             .hooks
             .lock()
             .map_err(|_| Error::Setup("hooks state poisoned".into()))?
             .take();
-        let hooks_url = hooks
-            .as_ref()
-            .map(|(_, port)| crate::hooks::webhook_url(*port));
         let hooks_pid = hooks
             .map(|(service, _)| service.detach())
             .unwrap_or_default();

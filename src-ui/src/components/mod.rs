@@ -259,7 +259,14 @@ fn Shell() -> Html {
         });
     }
 
-    let ready = if library.ready { "true" } else { "false" };
+    // Interactive once the list is loaded — or once the window knows it cannot be (the books
+    // could not be opened, and it says why).
+    let problem = info.as_ref().and_then(|info| info.problem.clone());
+    let ready = if library.ready || problem.is_some() {
+        "true"
+    } else {
+        "false"
+    };
     let adding = *editor == Editor::Adding;
     let reviewing = review.open;
     html! {
@@ -277,7 +284,7 @@ fn Shell() -> Html {
                 <div class="body">
                     <Sidebar />
                     <main class="content">
-                        if let Some(problem) = info.as_ref().and_then(|info| info.problem.clone()) {
+                        if let Some(problem) = problem {
                             { open_problem(&problem, &info.as_ref().map(|i| i.data_dir.clone()).unwrap_or_default()) }
                         } else {
                             <Toolbar search_ref={search_ref.clone()} />

@@ -7,3 +7,4 @@ mod offline;
 mod review;
 mod sign_in;
 mod support;
+mod upgrade;
