@@ -1,6 +1,9 @@
-//! The Bookwish desktop shell: Tauri setup, plugins and the IPC command list. Nothing here
-//! knows the rules of a reading list; that is `bookwish_core`. The shell resolves where files
-//! live, opens the store, wires logging and deep links, and adapts IPC calls to the core.
+//! The Bookwish desktop shell: Tauri setup, plugins, OS glue and one-line command adapters.
+//! Nothing here knows the rules of a reading list or which file holds whose books; that is
+//! `bookwish_core`. The shell resolves the OS folders, opens the store of the account shown,
+//! wires logging, deep links and the network signal, runs the sync engine, and answers the
+//! commands declared in `bookwish_ipc::commands` (commands.rs: one `Handle` impl each; the Tauri
+//! handlers are generated from the declaration list).
 
 mod account;
 mod arg;
