@@ -25,8 +25,22 @@ if [ -z "${BOOKWISH_TEST_SESSION:-}" ]; then
 fi
 echo -n bookwish-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1 || true
 
-step "lint"
-scripts/lint.sh
+step "lint (fmt; clippy for wasm32, Windows and macOS; actionlint)"
+BOOKWISH_LINT_NATIVE=0 scripts/lint.sh
+
+# One compilation for clippy and the tests: clippy-driver (rustc plus clippy's lints) compiles
+# the workspace's own crates, warnings as errors, exactly as `cargo clippy --workspace
+# --all-targets -- -D warnings` would, while the dependencies are compiled once, for real, and
+# the test binaries come out linked. Every `cargo test` below runs with the same environment
+# and the same package set (--workspace), so nothing is compiled twice; the end-to-end tests
+# are `test = false` targets in crates/e2e, run by name once the app is built.
+# (CLIPPY_ARGS is how `cargo clippy` hands its arguments to clippy-driver.) `tauri build` runs
+# without it: the shipped binary is compiled by plain rustc.
+LINT_CARGO=(env "RUSTC_WORKSPACE_WRAPPER=$(rustup which clippy-driver)"
+  "CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" cargo)
+step "clippy (native, every target) and the test build"
+"${LINT_CARGO[@]}" test --workspace --all-targets --locked --no-run
+"${LINT_CARGO[@]}" test --workspace --test e2e --test installed --locked --no-run
 
 # Test output goes to a file first, then to the log: a helper process that outlived its test
 # must not keep a pipe (and so this script) open.
@@ -42,7 +56,7 @@ run_logged() { # log-file command...
 export NO_AT_BRIDGE=1
 
 step "unit and integration tests"
-run_logged test-output/cargo-test.log cargo test --workspace --exclude bookwish-e2e --locked
+run_logged test-output/cargo-test.log "${LINT_CARGO[@]}" test --workspace --locked
 
 step "tauri build (.deb and .rpm)"
 tauri build --bundles deb,rpm 2>&1 | tail -n 20
@@ -52,7 +66,7 @@ scripts/check-bundles.sh
 step "end-to-end tests of the built app (Xvfb + WebDriver)"
 BOOKWISH_E2E_APP="$TARGET/release/bookwish" run_logged test-output/e2e.log \
   xvfb-run -a -s '-screen 0 1280x800x24' \
-  cargo test -p bookwish-e2e --test e2e --locked -- --test-threads=1
+  "${LINT_CARGO[@]}" test --workspace --test e2e --locked -- --test-threads=1
 
 # The .deb as a user gets it: installed with apt-get, started from /usr/bin, signed in through
 # the desktop's bookwish:// handler (xdg-open → gio), uninstalled and reinstalled. Needs root or
@@ -61,6 +75,6 @@ step "install test of the .deb (apt-get install, gio deep link, reinstall)"
 deb=$(ls "$TARGET"/release/bundle/deb/*.deb | head -n 1)
 BOOKWISH_E2E_DEB="$deb" BOOKWISH_E2E_APP=/usr/bin/bookwish run_logged test-output/e2e-installed.log \
   xvfb-run -a -s '-screen 0 1280x800x24' \
-  cargo test -p bookwish-e2e --test installed --locked
+  "${LINT_CARGO[@]}" test --workspace --test installed --locked
 
 step "done"

@@ -4,14 +4,13 @@
 //! portal), the engine's offline probe notices within seconds anyway; this only makes the
 //! common case — Wi-Fi back — immediate.
 
-use tauri::{AppHandle, Manager};
-
-use crate::state::AppState;
+use tauri::AppHandle;
 
 /// Whether a network-changed signal should wake sync: when the network just became
 /// available, or while sync is offline (any change may have brought the server back).
 /// Other changes (routes shuffling while online) are ignored, so a chatty monitor does not
 /// cause a sync storm.
+#[cfg(any(target_os = "linux", test))]
 fn should_sync(was_available: bool, available: bool, sync_offline: bool) -> bool {
     available && (!was_available || sync_offline)
 }
@@ -21,6 +20,9 @@ fn should_sync(was_available: bool, available: bool, sync_offline: bool) -> bool
 pub fn watch(app: &AppHandle) {
     use gio::prelude::NetworkMonitorExt as _;
     use std::cell::Cell;
+    use tauri::Manager as _;
+
+    use crate::state::AppState;
 
     let monitor = gio::NetworkMonitor::default();
     let was_available = Cell::new(monitor.is_network_available());
