@@ -13,7 +13,7 @@ TARGET=${CARGO_TARGET_DIR:-$PWD/target}
 
 # What ships inside the app, named one by one: a server-side or test-only crate added to the
 # workspace (crates/stack, crates/e2e, a webhook service) is not cross-built by accident.
-APP_PACKAGES=(-p bookwish -p bookwish-core -p bookwish-ipc -p bookwish-auth -p bookwish-sync)
+APP_PACKAGES=(-p bookwish -p bookwish-core -p bookwish-ipc -p bookwish-config -p bookwish-auth -p bookwish-sync)
 # The shipped crates with no C inside (no build script that needs a C compiler and an OS SDK):
 # these can be checked for macOS here. The rest needs Apple's SDK: the release workflow's macOS
 # job lints them on a Mac.
