@@ -109,11 +109,23 @@ impl Driver {
             "tauri:options".into(),
             serde_json::json!({ "application": self.binary }),
         );
-        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
-            .await
-            .context("WebDriver could not start the app")?;
+        // tauri-driver listens before it answers: on a loaded machine the first request can
+        // find nobody home (no session is made then), so it is sent again a few times.
+        let mut attempt = 0;
+        let client = loop {
+            attempt += 1;
+            let connected =
+                ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                    .capabilities(capabilities.clone())
+                    .connect(&format!("http://127.0.0.1:{}", self.port))
+                    .await;
+            match connected {
+                Err(fantoccini::error::NewSessionError::FailedC(_)) if attempt < 4 => {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                other => break other.context("WebDriver could not start the app")?,
+            }
+        };
         let app = App { client };
         if let Err(error) = app.wait_for("[data-testid=app][data-ready=true]").await {
             // Leave evidence for the human reading the CI log.

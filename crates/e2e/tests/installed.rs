@@ -191,9 +191,11 @@ async fn the_installed_deb_receives_the_sign_in_link_and_keeps_books_across_rein
         !Path::new(INSTALLED_BINARY).exists() && !Path::new(DESKTOP_ENTRY).exists(),
         "removing the package must remove its binary and desktop entry"
     );
-    let account_db = books.join(format!("{}.sqlite3", ALICE.sub));
+    // The core owns the naming of database files; ask it rather than spell the rule here.
+    let databases = bookwish_core::accounts::Databases::new(&data_dir);
+    let account_db = databases.account(ALICE.sub);
     ensure!(
-        account_db.is_file() && data_dir.join("local.sqlite3").is_file(),
+        account_db.is_file() && databases.local().is_file(),
         "uninstalling must leave the user's databases at {}",
         data_dir.display()
     );
