@@ -16,6 +16,12 @@
 // username + password (urlencoded) and grants the requested scopes at once (no consent page).
 // A wrong password answers 401 with the form again.
 //
+// POST /test/rotate-signing-key rotates the signing key as a real provider does: a new key signs
+// from then on, the old one stays published in the JWKS, and grants and refresh tokens survive
+// (they live in one in-memory store that every provider object of this process shares). The
+// new key is persisted like the first. For tests of clients that must re-fetch
+// the JWKS; this provider only ever listens on loopback.
+//
 // Environment:
 //   BOOKWISH_IDP_PORT         port on 127.0.0.1 (required)
 //   BOOKWISH_IDP_DIR          directory for keys (created once, kept) and the public JWKS
@@ -30,6 +36,9 @@ import http from 'node:http';
 import path from 'node:path';
 
 import Provider, { errors } from 'oidc-provider';
+// The same in-memory store the provider uses by default, made once and handed to every
+// provider object of this process, so sessions and refresh tokens survive a key rotation.
+import { createMemoryAdapter } from 'oidc-provider/lib/adapters/memory_adapter.js';
 
 const port = Number(process.env.BOOKWISH_IDP_PORT);
 if (!Number.isInteger(port) || port <= 0) {
@@ -55,18 +64,28 @@ const bySub = new Map(users.map((u) => [u.sub, u]));
 const byName = new Map(users.map((u) => [u.username, u]));
 
 // Signing keys: made once, kept on disk, so tokens stay valid across restarts of the stack.
-async function loadKeys() {
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, 'signing-keys.json');
-  if (!fs.existsSync(file)) {
-    const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const jwk = { ...privateKey.export({ format: 'jwk' }), alg: 'RS256', use: 'sig', kid: crypto.randomUUID() };
-    fs.writeFileSync(file, JSON.stringify({ keys: [jwk] }, null, 2), { mode: 0o600 });
-  }
-  const keys = JSON.parse(fs.readFileSync(file, 'utf8')).keys;
+const keyFile = path.join(dir, 'signing-keys.json');
+
+function newSigningKey() {
+  const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { ...privateKey.export({ format: 'jwk' }), alg: 'RS256', use: 'sig', kid: crypto.randomUUID() };
+}
+
+// Persists `keys` (the first signs) and publishes their public halves for PostgREST.
+function saveKeys(keys) {
+  fs.writeFileSync(keyFile, JSON.stringify({ keys }, null, 2), { mode: 0o600 });
   const pub = keys.map(({ kty, n, e, alg, use, kid }) => ({ kty, n, e, alg, use, kid }));
   fs.writeFileSync(`${jwksOut}.tmp`, JSON.stringify({ keys: pub }));
   fs.renameSync(`${jwksOut}.tmp`, jwksOut);
+}
+
+async function loadKeys() {
+  fs.mkdirSync(dir, { recursive: true });
+  if (!fs.existsSync(keyFile)) {
+    saveKeys([newSigningKey()]);
+  }
+  const keys = JSON.parse(fs.readFileSync(keyFile, 'utf8')).keys;
+  saveKeys(keys);
   let cookieKey;
   const cookieFile = path.join(dir, 'cookie-key');
   if (fs.existsSync(cookieFile)) {
@@ -78,7 +97,7 @@ async function loadKeys() {
   return { keys, cookieKey };
 }
 
-const { keys, cookieKey } = await loadKeys();
+let { keys, cookieKey } = await loadKeys();
 
 const nativeClient = (clientId) => ({
   client_id: clientId,
@@ -90,7 +109,10 @@ const nativeClient = (clientId) => ({
   scope: scopes.join(' '),
 });
 
-const provider = new Provider(issuer, {
+const adapter = createMemoryAdapter(0);
+
+const makeProvider = (signingKeys) => new Provider(issuer, {
+  adapter,
   clients: [nativeClient('bookwish-desktop'), nativeClient('bookwish-session')],
   pkce: { required: () => true },
   scopes,
@@ -166,7 +188,7 @@ const provider = new Provider(issuer, {
     revocation: '/oauth/revoke',
     end_session: '/oauth/end_session',
   },
-  jwks: { keys },
+  jwks: { keys: signingKeys },
   cookies: { keys: [cookieKey] },
   clientBasedCORS: () => true,
   async renderError(ctx, out) {
@@ -175,7 +197,16 @@ const provider = new Provider(issuer, {
   },
 });
 
-const callback = provider.callback();
+let provider = makeProvider(keys);
+let callback = provider.callback();
+
+function rotateSigningKey() {
+  keys = [newSigningKey(), ...keys];
+  saveKeys(keys);
+  provider = makeProvider(keys);
+  callback = provider.callback();
+  return keys[0].kid;
+}
 
 const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -263,6 +294,11 @@ async function interaction(req, res, uid, action) {
 
 const server = http.createServer(async (req, res) => {
   const url = new URL(req.url, issuer);
+  if (url.pathname === '/test/rotate-signing-key' && req.method === 'POST') {
+    const kid = rotateSigningKey();
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kid }));
+    return;
+  }
   const m = url.pathname.match(/^\/interaction\/([A-Za-z0-9_-]+)(\/login)?$/);
   if (!m) {
     callback(req, res);

@@ -5,10 +5,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use bookwish_ipc::Profile;
-use openidconnect::core::{CoreAuthenticationFlow, CoreIdTokenClaims};
+use openidconnect::core::{CoreAuthenticationFlow, CoreIdToken, CoreIdTokenClaims};
 use openidconnect::{
-    AccessTokenHash, CsrfToken, Nonce, OAuth2TokenResponse, PkceCodeChallenge, RefreshToken, Scope,
-    SubjectIdentifier,
+    AccessTokenHash, ClaimsVerificationError, CsrfToken, Nonce, NonceVerifier,
+    OAuth2TokenResponse, PkceCodeChallenge, RefreshToken, Scope, SubjectIdentifier,
 };
 use url::Url;
 
@@ -19,7 +19,7 @@ use crate::keychain::{KeychainError, SecretStore};
 use crate::profile::Names;
 use crate::provider::{self, Provider};
 use crate::secret::SecretString;
-use crate::session::{AccessToken, Record, Session};
+use crate::session::{self, AccessToken, Record, Session};
 use bookwish_config::ClerkConfig;
 
 /// Scopes asked for besides `openid`: the profile for the header, and `offline_access` for a
@@ -174,10 +174,10 @@ impl Auth {
             .extra_fields()
             .id_token()
             .ok_or_else(|| Error::invalid("the token response has no ID token"))?;
+        let (provider, claims) = self
+            .verify_id_token(provider, id_token, &accepted.nonce)
+            .await?;
         let verifier = provider.client.id_token_verifier();
-        let claims: &CoreIdTokenClaims = id_token
-            .claims(&verifier, &accepted.nonce)
-            .map_err(|error| Error::TokenValidation(crate::error::Cause::chain(&error)))?;
         if let Some(expected) = claims.access_token_hash() {
             let signing_alg = id_token.signing_alg().map_err(Error::invalid)?;
             let signing_key = id_token.signing_key(&verifier).map_err(Error::invalid)?;
@@ -208,6 +208,9 @@ impl Auth {
             }
             return Err(Error::Cancelled);
         }
+        // A sign-out of this account whose keychain delete failed must not delete the token
+        // saved now: this account is no longer a leftover.
+        self.forget_leftover(&user_id)?;
         // The refresh token goes to the keychain before the session exists: a session whose
         // refresh token was not saved would be lost at the next launch.
         if let Some(refresh) = tokens.refresh_token() {
@@ -222,6 +225,7 @@ impl Auth {
         Record::of(&profile).save(&self.state_dir)?;
         *self.session() = Some(Session {
             profile: profile.clone(),
+            unsaved_refresh: None,
             access: Some(AccessToken::new(
                 access.clone(),
                 tokens.expires_in(),
@@ -256,7 +260,10 @@ impl Auth {
         if let Some(profile) = self.profile() {
             return Ok(Some(profile));
         }
-        let Some(record) = Record::load(&self.state_dir)? else {
+        let record = Record::load(&self.state_dir)?;
+        self.delete_leftovers(record.as_ref().map(|r| r.user_id.as_str()))
+            .await;
+        let Some(record) = record else {
             return Ok(None);
         };
         let guard = self.tokens.lock().await;
@@ -280,6 +287,7 @@ impl Auth {
         };
         *self.session() = Some(Session {
             profile: names.profile(&record.user_id),
+            unsaved_refresh: None,
             access: None,
             id_token: None,
         });
@@ -344,33 +352,143 @@ impl Auth {
             .map(|session| session.profile.clone())
     }
 
-    /// Signs out: revokes the refresh token where the provider has a revocation endpoint (a
-    /// failure there, e.g. offline, is logged and does not stop the sign-out), deletes the
-    /// keychain entry and the record, and forgets the tokens. Local data is not touched.
+    /// Signs out: forgets who is signed in (memory and the record on disk, first, so nothing
+    /// below can leave a session the next launch restores), revokes the refresh token where
+    /// the provider has a revocation endpoint (a failure there, e.g. offline, is logged and
+    /// does not stop the sign-out), and deletes the keychain entry. Local data is not touched.
+    ///
+    /// A keychain that refuses the delete is [`Error::SignOutIncomplete`]: the account is
+    /// signed out all the same, and the entry is deleted at the next sign-out or launch the
+    /// keychain allows (a second sign-out then succeeds).
     pub async fn sign_out(&self) -> Result<()> {
         self.cancel_sign_in();
         let _tokens = self.tokens.lock().await;
         let session = self.session().take();
+        let unsaved = session
+            .as_ref()
+            .and_then(|session| session.unsaved_refresh.clone());
         let user_id = match session {
             Some(session) => Some(session.profile.user_id.clone()),
             None => Record::load(&self.state_dir)?.map(|record| record.user_id),
         };
         let Some(user_id) = user_id else {
+            self.delete_leftovers(None).await;
             return Ok(());
         };
-        match self
-            .keychain(|store, account| store.get(account), &user_id)
-            .await
-        {
-            Ok(Some(refresh)) => self.revoke(refresh).await,
-            Ok(None) => {}
-            Err(error) => tracing::warn!(%error, "could not read the refresh token to revoke it"),
-        }
-        self.keychain(|store, account| store.delete(account), &user_id)
-            .await?;
+        // Until its keychain entry is gone, the account is a leftover (a crash from here on
+        // leaves it to the next launch); and without the record, nobody is restored.
+        self.add_leftover(&user_id);
         Record::remove(&self.state_dir)?;
-        tracing::info!(user_id = %user_id, "signed out");
-        Ok(())
+        let refresh = match unsaved {
+            Some(refresh) => Some(refresh),
+            None => match self
+                .keychain(|store, account| store.get(account), &user_id)
+                .await
+            {
+                Ok(refresh) => refresh,
+                Err(error) => {
+                    tracing::warn!(%error, "could not read the refresh token to revoke it");
+                    None
+                }
+            },
+        };
+        if let Some(refresh) = refresh {
+            self.revoke(refresh).await;
+        }
+        let deleted = self
+            .keychain_raw(|store, account| store.delete(account), &user_id)
+            .await;
+        match deleted {
+            Ok(()) => {
+                if let Err(error) = self.forget_leftover(&user_id) {
+                    tracing::warn!(%error, "could not update the list of signed-out accounts");
+                }
+                tracing::info!(user_id = %user_id, "signed out");
+                Ok(())
+            }
+            Err(error) => {
+                tracing::warn!(user_id = %user_id, %error, "signed out, but the keychain kept the refresh token; deleting it later");
+                Err(Error::SignOutIncomplete(error))
+            }
+        }
+    }
+
+    /// Notes `user_id` as signed out with its keychain entry still to delete. Best effort: the
+    /// record is removed anyway, so the account is not restored either way.
+    fn add_leftover(&self, user_id: &str) {
+        let mut users = session::leftovers(&self.state_dir);
+        if !users.iter().any(|user| user == user_id) {
+            users.push(user_id.to_owned());
+            if let Err(error) = session::set_leftovers(&self.state_dir, &users) {
+                tracing::warn!(%error, "could not note the signed-out account");
+            }
+        }
+    }
+
+    /// `user_id` needs no keychain clean-up (it was done, or the account signed in again).
+    fn forget_leftover(&self, user_id: &str) -> Result<()> {
+        let mut users = session::leftovers(&self.state_dir);
+        let before = users.len();
+        users.retain(|user| user != user_id);
+        if users.len() == before {
+            return Ok(());
+        }
+        session::set_leftovers(&self.state_dir, &users)
+    }
+
+    /// Deletes the keychain entries of accounts signed out earlier whose delete failed, except
+    /// `keep` (the account signed in now). Best effort: what still fails is tried next time.
+    async fn delete_leftovers(&self, keep: Option<&str>) {
+        for user_id in session::leftovers(&self.state_dir) {
+            if Some(user_id.as_str()) == keep {
+                continue;
+            }
+            match self
+                .keychain_raw(|store, account| store.delete(account), &user_id)
+                .await
+            {
+                Ok(()) => {
+                    tracing::info!(user_id = %user_id, "deleted the refresh token left by a sign-out");
+                    if let Err(error) = self.forget_leftover(&user_id) {
+                        tracing::warn!(%error, "could not update the list of signed-out accounts");
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "the keychain still refuses to delete a signed-out account's entry")
+                }
+            }
+        }
+    }
+
+    /// Verifies `id_token` with `provider`'s keys; when the signature does not verify, fetches
+    /// the provider's keys again, once, and verifies with those (the provider may have rotated
+    /// its signing key since discovery). Returns the provider used.
+    async fn verify_id_token<'t, N: NonceVerifier + Copy>(
+        &self,
+        provider: Arc<Provider>,
+        id_token: &'t CoreIdToken,
+        nonce: N,
+    ) -> Result<(Arc<Provider>, &'t CoreIdTokenClaims)> {
+        let invalid = |error: ClaimsVerificationError| {
+            Error::TokenValidation(crate::error::Cause::chain(&error))
+        };
+        let verified = {
+            let verifier = provider.client.id_token_verifier();
+            id_token.claims(&verifier, nonce)
+        };
+        match verified {
+            Ok(claims) => Ok((provider, claims)),
+            Err(ClaimsVerificationError::SignatureVerification(error)) => {
+                tracing::info!(%error, "the ID token's signature did not verify; fetching the provider's keys again");
+                let fresh = self.discover().await?;
+                let claims = {
+                    let verifier = fresh.client.id_token_verifier();
+                    id_token.claims(&verifier, nonce).map_err(invalid)?
+                };
+                Ok((fresh, claims))
+            }
+            Err(error) => Err(invalid(error)),
+        }
     }
 
     /// Refreshes with the keychain's refresh token. Call with `self.tokens` held.
@@ -381,12 +499,22 @@ impl Auth {
             .map(|session| session.profile.user_id.clone())
             .ok_or(Error::NotSignedIn)?;
         let provider = self.provider().await?;
-        let Some(refresh) = self
-            .keychain(|store, account| store.get(account), &user_id)
-            .await?
-        else {
-            self.end_session(&user_id).await;
-            return Err(Error::SessionEnded);
+        let unsaved = self
+            .session()
+            .as_ref()
+            .and_then(|session| session.unsaved_refresh.clone());
+        let refresh = match unsaved {
+            Some(refresh) => refresh,
+            None => match self
+                .keychain(|store, account| store.get(account), &user_id)
+                .await?
+            {
+                Some(refresh) => refresh,
+                None => {
+                    self.end_session(&user_id).await;
+                    return Err(Error::SessionEnded);
+                }
+            },
         };
         let refresh = RefreshToken::new(refresh.expose().to_owned());
         let request = provider
@@ -407,21 +535,34 @@ impl Auth {
         };
         let received = self.clock.now();
         // Rotation: the new refresh token replaces the old one in the keychain before the new
-        // access token is used, so a crash now cannot leave only a spent token behind.
+        // access token is used, so a crash now cannot leave only a spent token behind. A
+        // keychain that refuses it does not lose it: the session keeps it in memory (the old
+        // one is spent; using it again would end the session), and the next refresh tries the
+        // keychain again.
         if let Some(rotated) = tokens.refresh_token() {
             let rotated = SecretString::new(rotated.secret().clone());
-            self.keychain(move |store, account| store.set(account, &rotated), &user_id)
-                .await?;
+            let saving = rotated.clone();
+            let unsaved = match self
+                .keychain(move |store, account| store.set(account, &saving), &user_id)
+                .await
+            {
+                Ok(()) => None,
+                Err(error) => {
+                    tracing::warn!(%error, "the keychain refused the new refresh token; keeping it in memory for this session");
+                    Some(rotated)
+                }
+            };
+            if let Some(session) = self.session().as_mut() {
+                session.unsaved_refresh = unsaved;
+            }
         }
         let mut names = None;
         let mut id_token_text = None;
         if let Some(id_token) = tokens.extra_fields().id_token() {
             // A refreshed ID token carries no nonce (OIDC Core 12.2); everything else is checked,
             // and it must be about the same user.
-            let verifier = provider.client.id_token_verifier();
-            let claims = id_token
-                .claims(&verifier, |_: Option<&Nonce>| Ok(()))
-                .map_err(|error| Error::TokenValidation(crate::error::Cause::chain(&error)))?;
+            let no_nonce = |_: Option<&Nonce>| Ok(());
+            let (_, claims) = self.verify_id_token(provider, id_token, no_nonce).await?;
             if claims.subject().as_str() != user_id {
                 return Err(Error::invalid(
                     "the refreshed ID token is about another user",
@@ -568,6 +709,15 @@ impl Auth {
         T: Send + 'static,
         F: FnOnce(&dyn SecretStore, &str) -> std::result::Result<T, KeychainError> + Send + 'static,
     {
+        self.keychain_raw(call, account).await.map_err(Error::from)
+    }
+
+    /// [`Auth::keychain`] with the keychain's own error.
+    async fn keychain_raw<T, F>(&self, call: F, account: &str) -> std::result::Result<T, KeychainError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn SecretStore, &str) -> std::result::Result<T, KeychainError> + Send + 'static,
+    {
         let store = Arc::clone(&self.secrets);
         let account = account.to_owned();
         tokio::task::spawn_blocking(move || call(store.as_ref(), &account))
@@ -577,7 +727,6 @@ impl Auth {
                 reason: error.to_string(),
                 source: None,
             })?
-            .map_err(Error::from)
     }
 
     fn attempts(&self) -> MutexGuard<'_, attempt::Attempts> {

@@ -73,6 +73,11 @@ pub enum Error {
     /// The OS keychain could not be used.
     #[error("Can't use the system keychain ({0}). Unlock it and try again.")]
     Keychain(#[from] KeychainError),
+    /// Signed out, but the keychain refused to delete the refresh token: the record of who is
+    /// signed in is gone (the next launch starts signed out) and the entry is deleted at the
+    /// next sign-out or launch the keychain allows.
+    #[error("Bookwish forgot your sign-in, but the system keychain couldn't delete its saved copy ({0}). Unlock the keychain and click Sign out again to finish.")]
+    SignOutIncomplete(#[source] KeychainError),
     /// The record of who is signed in could not be read or written.
     #[error("Can't save the sign-in record in {path}: {source}")]
     Storage {

@@ -27,8 +27,16 @@
 //!
 //! # Invariants
 //!
-//! - Access and ID tokens exist only in memory; the refresh token only in the keychain; the
-//!   record on disk (`signed-in.json` in the state dir) holds the user id, name and email.
+//! - Access and ID tokens exist only in memory; the refresh token only in the keychain (a
+//!   rotated one the keychain refuses is kept in memory for the session rather than lost: the
+//!   keychain's copy is spent); the record on disk (`signed-in.json` in the state dir, 0600 on
+//!   Unix) holds the user id, name and email.
+//! - Sign-out removes the record first: whatever the keychain or the provider do next, the
+//!   next launch starts signed out. An entry the keychain would not delete is listed in
+//!   `signed-out.json` and deleted at the next sign-out or launch that can.
+//! - Every endpoint discovery names is HTTPS or on this computer, like the configured issuer;
+//!   an ID token whose signature does not verify makes the provider's keys be fetched again,
+//!   once (key rotation), before it is refused.
 //! - No token, code, verifier or callback query string is logged.
 //! - One HTTP client for the app (`bookwish_config::http_client`: reqwest 0.11, shared with
 //!   sync's `postgrest`), never following redirects.
@@ -64,4 +72,4 @@ pub use bookwish_ipc::Profile;
 pub use error::{Cause, Error, Result};
 pub use keychain::{Keychain, KeychainError, MemoryKeychain, SecretStore, DEFAULT_SERVICE};
 pub use secret::SecretString;
-pub use session::{RECORD_FILE, REFRESH_MARGIN};
+pub use session::{LEFTOVERS_FILE, RECORD_FILE, REFRESH_MARGIN};

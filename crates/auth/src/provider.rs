@@ -86,6 +86,7 @@ impl Provider {
         let metadata = Metadata::discover_async(issuer, http)
             .await
             .map_err(discovery_error)?;
+        check_endpoints(&metadata)?;
         let revocation = match &metadata.additional_metadata().revocation_endpoint {
             Some(url) => Some(
                 url::Url::parse(url).map_err(|error| Error::protocol("discovery", error))?,
@@ -114,6 +115,31 @@ impl Provider {
             issuer,
         })
     }
+}
+
+/// The endpoints a discovery document names must be HTTPS, or plain HTTP to this computer,
+/// like the configured issuer: the browser carries the sign-in over the authorization
+/// endpoint, codes and tokens cross the token and userinfo endpoints, and the JWKS decides
+/// which ID tokens are believed.
+fn check_endpoints(metadata: &Metadata) -> Result<(), Error> {
+    let endpoints = [
+        ("authorization", Some(metadata.authorization_endpoint().url())),
+        ("token", metadata.token_endpoint().map(|url| url.url())),
+        ("userinfo", metadata.userinfo_endpoint().map(|url| url.url())),
+        ("JWKS", Some(metadata.jwks_uri().url())),
+    ];
+    for (name, url) in endpoints {
+        if let Some(url) = url.filter(|url| !bookwish_config::is_https_or_loopback(url)) {
+            return Err(Error::Protocol {
+                what: "discovery",
+                cause: Cause::new(format!(
+                    "the {name} endpoint {} is neither HTTPS nor on this computer",
+                    url.origin().ascii_serialization()
+                )),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn discovery_error(error: DiscoveryError<HttpError>) -> Error {
@@ -173,6 +199,44 @@ mod tests {
         assert!(safe("http://localhost:4000/oauth/revoke"));
         assert!(!safe("http://clerk.example.com/oauth/revoke"));
         assert!(!safe("http://10.0.0.1/oauth/revoke"));
+    }
+
+    fn metadata(token_endpoint: &str, jwks_uri: &str) -> Metadata {
+        serde_json::from_value(serde_json::json!({
+            "issuer": "https://clerk.example.com",
+            "authorization_endpoint": "https://clerk.example.com/oauth/authorize",
+            "token_endpoint": token_endpoint,
+            "userinfo_endpoint": "https://clerk.example.com/oauth/userinfo",
+            "jwks_uri": jwks_uri,
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+        }))
+        .expect("a discovery document")
+    }
+
+    #[test]
+    fn discovered_endpoints_must_be_https_or_loopback() {
+        let jwks = "https://clerk.example.com/.well-known/jwks.json";
+        assert!(check_endpoints(&metadata("https://clerk.example.com/oauth/token", jwks)).is_ok());
+        assert!(
+            check_endpoints(&metadata("http://127.0.0.1:4000/oauth/token", jwks)).is_ok(),
+            "a development provider on this computer"
+        );
+        let error = check_endpoints(&metadata("http://clerk.example.com/oauth/token", jwks))
+            .expect_err("codes and tokens never go over plain HTTP to another host");
+        assert!(
+            error.to_string().contains("couldn't be understood"),
+            "the user sees a sentence: {error}"
+        );
+        assert!(
+            check_endpoints(&metadata(
+                "https://clerk.example.com/oauth/token",
+                "http://keys.example.com/jwks.json"
+            ))
+            .is_err(),
+            "nor are signing keys fetched over plain HTTP from another host"
+        );
     }
 
     #[test]

@@ -38,9 +38,13 @@ impl AccessToken {
     }
 }
 
-/// The signed-in account in memory. The refresh token is not here: it lives in the keychain.
+/// The signed-in account in memory. The refresh token lives in the keychain, except one the
+/// keychain refused to save: that one is kept here for the session (the keychain's copy is
+/// spent, and using a spent token would end the session at the provider).
 pub(crate) struct Session {
     pub(crate) profile: Profile,
+    /// The live refresh token when the keychain refused it; `None` when the keychain has it.
+    pub(crate) unsaved_refresh: Option<SecretString>,
     /// `None` right after a restore while offline, or once the token was found stale.
     pub(crate) access: Option<AccessToken>,
     /// Kept for a future RP-initiated logout (`id_token_hint`); never sent elsewhere.
@@ -70,6 +74,10 @@ pub(crate) struct Record {
 
 /// The record's file name in the state dir.
 pub const RECORD_FILE: &str = "signed-in.json";
+
+/// The accounts signed out whose keychain entry could not be deleted yet (a JSON list of user
+/// ids in the state dir): every launch and sign-out tries again.
+pub const LEFTOVERS_FILE: &str = "signed-out.json";
 
 impl Record {
     pub(crate) fn of(profile: &Profile) -> Record {
@@ -101,29 +109,80 @@ impl Record {
         }
     }
 
-    /// Writes the record atomically (temp file, then rename).
+    /// Writes the record atomically (temp file, then rename), readable by the user only.
     pub(crate) fn save(&self, dir: &Path) -> Result<()> {
-        let path = Self::path(dir);
-        let storage = |source| Error::Storage {
-            path: path.clone(),
-            source,
-        };
-        std::fs::create_dir_all(dir).map_err(storage)?;
-        let temp = dir.join(format!("{RECORD_FILE}.tmp"));
-        let bytes = serde_json::to_vec_pretty(self).map_err(|e| storage(e.into()))?;
-        std::fs::write(&temp, bytes).map_err(storage)?;
-        std::fs::rename(&temp, &path).map_err(storage)
+        let bytes = serde_json::to_vec_pretty(self).map_err(|e| Error::Storage {
+            path: Self::path(dir),
+            source: e.into(),
+        })?;
+        write_private(dir, RECORD_FILE, &bytes)
     }
 
     /// Removes the record; a missing one is fine.
     pub(crate) fn remove(dir: &Path) -> Result<()> {
-        let path = Self::path(dir);
-        match std::fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(source) => Err(Error::Storage { path, source }),
-        }
+        remove(&Self::path(dir))
     }
+}
+
+/// The user ids in [`LEFTOVERS_FILE`] (none when it is missing or unreadable).
+pub(crate) fn leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read(dir.join(LEFTOVERS_FILE))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Vec<String>>(&bytes).ok())
+        .unwrap_or_default()
+}
+
+/// Replaces [`LEFTOVERS_FILE`] with `users` (removes it when there are none).
+pub(crate) fn set_leftovers(dir: &Path, users: &[String]) -> Result<()> {
+    if users.is_empty() {
+        return remove(&dir.join(LEFTOVERS_FILE));
+    }
+    let bytes = serde_json::to_vec(users).map_err(|e| Error::Storage {
+        path: dir.join(LEFTOVERS_FILE),
+        source: e.into(),
+    })?;
+    write_private(dir, LEFTOVERS_FILE, &bytes)
+}
+
+fn remove(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(Error::Storage {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Writes `name` in `dir` atomically (temp file, then rename), creating `dir` if needed; both
+/// readable by the user only on Unix: the record names the user and their e-mail.
+fn write_private(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let path = dir.join(name);
+    let storage = |source| Error::Storage {
+        path: path.clone(),
+        source,
+    };
+    let mut folder = std::fs::DirBuilder::new();
+    folder.recursive(true);
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        folder.mode(0o700);
+        file.mode(0o600);
+    }
+    folder.create(dir).map_err(storage)?;
+    let temp = dir.join(format!("{name}.tmp"));
+    // A temp file left by a crash may have an older mode: start afresh.
+    let _ = std::fs::remove_file(&temp);
+    let mut handle = file.open(&temp).map_err(storage)?;
+    handle.write_all(bytes).map_err(storage)?;
+    handle.sync_all().map_err(storage)?;
+    drop(handle);
+    std::fs::rename(&temp, &path).map_err(storage)
 }
 
 #[cfg(test)]
@@ -174,6 +233,25 @@ mod tests {
         Record::remove(&dir.path().join("nested"))?;
         Record::remove(&dir.path().join("nested"))?;
         assert_eq!(Record::load(&dir.path().join("nested"))?, None, "removed");
+        Ok(())
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_record_is_readable_by_the_user_only() -> anyhow::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir()?;
+        let state = dir.path().join("state");
+        Record {
+            user_id: "user_1".into(),
+            name: "Alice".into(),
+            email: "alice@example.com".into(),
+        }
+        .save(&state)?;
+        let file = std::fs::metadata(Record::path(&state))?.permissions().mode() & 0o777;
+        assert_eq!(file, 0o600, "the record names the user and their email: user only, is {file:o}");
+        let folder = std::fs::metadata(&state)?.permissions().mode() & 0o777;
+        assert_eq!(folder, 0o700, "the folder it creates is the user's only, is {folder:o}");
         Ok(())
     }
 

@@ -39,6 +39,7 @@ impl Db {
         if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
             create_private_dir(folder)?;
         }
+        make_private(path);
         #[allow(clippy::disallowed_methods)] // this is the one place that opens SQLite
         let conn = Connection::open(path)?;
         let mut db = Db::prepare(conn)?;
@@ -164,6 +165,44 @@ pub fn create_private_dir(folder: &Path) -> Result<()> {
     })
 }
 
+/// Makes the database at `path` readable by this user only, where the OS has such modes: a
+/// missing file is created empty with mode 0600 before SQLite opens it (SQLite then gives its
+/// `-wal` and `-shm` files the same mode), and files an older version left with the default
+/// mode are tightened. Best effort: a file whose mode cannot be changed (another owner, a
+/// file system without modes) is still opened, and the failure logged.
+fn make_private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        if let Err(error) = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+        {
+            tracing::warn!(%error, path = %path.display(), "could not create the database file");
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            let file = Path::new(&name);
+            let Ok(meta) = std::fs::metadata(file) else {
+                continue;
+            };
+            if meta.permissions().mode() & 0o077 != 0 {
+                if let Err(error) =
+                    std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))
+                {
+                    tracing::warn!(%error, file = %file.display(), "could not make a database file private");
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 /// Applies the connection settings SQLite does not keep in the file (all but journal_mode),
 /// so every connection — the store's and the replica's alike — sets them.
 fn configure(conn: &Connection) -> Result<()> {
@@ -183,4 +222,53 @@ fn configure(conn: &Connection) -> Result<()> {
     // that keeps the WAL bounded if it never does.
     conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
     Ok(())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
+
+    use super::*;
+
+    fn modes(path: &Path) -> Vec<(String, u32)> {
+        ["", "-wal", "-shm"]
+            .iter()
+            .map(|suffix| format!("{}{suffix}", path.display()))
+            .filter(|file| Path::new(file).exists())
+            .map(|file| {
+                let mode = std::fs::metadata(&file).map_or(0, |m| m.permissions().mode() & 0o777);
+                (file, mode)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_database_and_its_wal_and_shm_are_readable_by_the_user_only() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("accounts").join("books.sqlite3");
+        let db = Db::open(&path)?;
+        db.conn
+            .execute_batch("CREATE TABLE probe(x); INSERT INTO probe VALUES (1);")?;
+        let found = modes(&path);
+        assert_eq!(found.len(), 3, "the database, its WAL and its shared memory exist");
+        for (file, mode) in &found {
+            assert_eq!(*mode, 0o600, "{file} must be readable by the user only, is {mode:o}");
+        }
+
+        // A file an older Bookwish made with the default mode is made private when opened
+        // (closing the last connection removed the WAL and shared memory).
+        drop(db);
+        for (file, _) in modes(&path) {
+            std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644))?;
+        }
+        let db = Db::open(&path)?;
+        db.conn.execute_batch("INSERT INTO probe VALUES (2);")?;
+        let found = modes(&path);
+        assert_eq!(found.len(), 3, "all three files exist again");
+        for (file, mode) in found {
+            assert_eq!(mode, 0o600, "{file} is made private again, is {mode:o}");
+        }
+        Ok(())
+    }
 }

@@ -14,6 +14,8 @@
 //!                                                     settings, migrations/sqlite/
 //! accounts.rs   which file holds which account's books
 //! hlc.rs        the hybrid logical clock
+//! logfile.rs    the app's daily log files (readable by the user only)
+//! diagnostics.rs  what a user can copy when sync fails, with every secret taken out
 //! ```
 //!
 //! The core never depends on Tauri: the shell maps [`Error`] to [`bookwish_ipc::IpcError`]
@@ -50,6 +52,8 @@
 //!   an outbox entry leaves only when its own mutation id is answered.
 //! - `title_fold` / `author_fold` (for search and sort) are written by `table/books.rs` alone,
 //!   with [`fold`].
+//! - Every file the core creates — databases with their `-wal` and `-shm`, log files — is
+//!   readable by the user only on Unix (0600, in 0700 folders).
 //! - Migrations are append-only; connection PRAGMAs (WAL, foreign keys, busy timeout,
 //!   synchronous) are set on every open, outside migrations. A database from a newer app is
 //!   refused ([`Error::TooNew`]) and left untouched.
@@ -60,6 +64,7 @@
 
 pub mod accounts;
 mod db;
+pub mod diagnostics;
 pub mod error;
 pub mod export;
 mod fields;
@@ -67,6 +72,7 @@ pub mod fold;
 pub mod hlc;
 pub mod import;
 pub mod isbn;
+pub mod logfile;
 pub mod replica;
 mod schema;
 pub mod store;

@@ -274,6 +274,23 @@ impl Idp {
     pub async fn refresh(&self, client_id: &str, refresh_token: &str) -> Result<Tokens> {
         refresh(&self.issuer, client_id, refresh_token).await
     }
+
+    /// Rotates the signing key as a real provider does: a new key signs every token from now
+    /// on, the old one stays published in the JWKS, sessions and refresh tokens survive.
+    /// Returns the new key's id. (PostgREST read the JWKS at its start: use a provider of its
+    /// own, not the stack's, for tests that rotate.)
+    pub async fn rotate_signing_key(&self) -> Result<String> {
+        #[derive(Deserialize)]
+        struct Rotated {
+            kid: String,
+        }
+        let response = reqwest::Client::new()
+            .post(format!("{}/test/rotate-signing-key", self.issuer))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(response.json::<Rotated>().await?.kid)
+    }
 }
 
 impl Drop for Idp {

@@ -382,16 +382,23 @@ impl<T: TokenSource> SyncEngine<T> {
         }
     }
 
-    /// One page after `after`, halving the page size after a statement timeout.
+    /// One page after `after`, halving the page size after a statement timeout or an answer
+    /// over [`crate::MAX_ANSWER_BYTES`] (down to one row; then the error stands).
     async fn page(&self, after: i64) -> Result<Vec<Pulled>> {
         loop {
             let size = self.inner.page_limit.load(Ordering::Relaxed);
             match self.inner.remote.rows(after, size).await {
-                Err(error) if is_statement_timeout(&error) && size > 1 => {
+                Err(error)
+                    if (is_statement_timeout(&error)
+                        || matches!(error, crate::Error::TooLarge { .. }))
+                        && size > 1 =>
+                {
                     tracing::warn!(
+                        %error,
                         from = size,
                         to = size / 2,
-                        "a page hit the server's statement timeout; pulling smaller pages"
+                        "a page was too slow or too large for the server or the client; \
+                         pulling smaller pages"
                     );
                     self.inner.page_limit.store(size / 2, Ordering::Relaxed);
                     self.inner.timed_out.store(true, Ordering::Relaxed);
@@ -573,16 +580,23 @@ async fn run<T: TokenSource>(
             Ok(_) => attempt = 0,
             Err(error) if error.is_retryable() => {
                 attempt = attempt.saturating_add(1);
-                let ceiling = if error.is_offline() {
+                let ceiling = if error.is_cheap_to_retry() {
                     config.backoff_max.min(config.offline_probe_max)
                 } else {
                     config.backoff_max
                 };
-                let wait = error
-                    .retry_after()
-                    .unwrap_or_else(|| backoff(config.backoff_base, ceiling, attempt));
+                // The server's Retry-After is honoured up to the backoff maximum: a server
+                // (or anything in its place) cannot park sync for longer, or overflow the
+                // clock with a huge value.
+                let wait = error.retry_after().map_or_else(
+                    || backoff(config.backoff_base, ceiling, attempt),
+                    |asked| asked.min(config.backoff_max),
+                );
                 tracing::debug!(?wait, attempt, "sync will retry");
-                retry = Some(Instant::now() + wait);
+                retry = Instant::now().checked_add(wait);
+                if retry.is_none() {
+                    tracing::warn!(?wait, "a retry delay past the clock's range; waiting for a trigger");
+                }
             }
             Err(error) => {
                 // Signed out, refused: retrying the same request will not help; wait for a

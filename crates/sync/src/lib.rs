@@ -33,6 +33,11 @@
 //!   `gone`, waits in `rejections`; a delete answered `gone` is simply done).
 //! - A push or page that hits the server's statement timeout is sent again smaller, never the
 //!   same size forever; a page that does not move the cursor is an error, never a loop.
+//! - A broken or hostile answer ends in a status the user can act on and bounded retries: an
+//!   answer is read only up to [`MAX_ANSWER_BYTES`] (a page past it is asked again smaller), a
+//!   web page where JSON belongs ([`Error::WebPage`]) and JSON cut off on the way
+//!   ([`Error::Truncated`]) are retried with backoff, `Retry-After` is honoured up to the
+//!   backoff maximum, and answers of the wrong shape wait for the next sync.
 //!
 //! # Use (the shell)
 //!
@@ -52,4 +57,7 @@ mod remote;
 
 pub use engine::{backoff, SyncConfig, SyncEngine, SyncHandle, SyncReport, Trigger};
 pub use error::{Error, Result, TokenError};
-pub use remote::{is_statement_timeout, Head, Remote, RemoteConfig, TokenSource, MAX_PUSH_BYTES};
+pub use remote::{
+    is_statement_timeout, Head, Remote, RemoteConfig, TokenSource, MAX_ANSWER_BYTES,
+    MAX_PUSH_BYTES,
+};

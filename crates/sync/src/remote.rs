@@ -14,7 +14,7 @@ use bookwish_core::{
     Answer, Answered, FieldConflict as CoreConflict, OutboxEntry, Pulled, PulledBook,
 };
 use bookwish_ipc::Profile;
-use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -35,6 +35,20 @@ pub trait TokenSource: Send + Sync + 'static {
 /// Most bytes of JSON one `sync_push` call may carry (the server refuses more than 2 MiB of
 /// `mutations`); the engine splits its batches under it.
 pub const MAX_PUSH_BYTES: usize = 1 << 20;
+
+/// Most bytes of one answer the client reads ([`crate::Error::TooLarge`] past it, without
+/// reading on). A full page of 1,000 typical books is about 400 KB, so this is some 40 pages'
+/// worth; a page of books that all carry the longest notes (10,000 characters, up to ~60 KB a
+/// row as JSON) can pass it, and such a page is asked again at half the size. A server (or
+/// something in its place) that sends more can no longer fill the app's memory.
+pub const MAX_ANSWER_BYTES: usize = 16 << 20;
+
+/// Most bytes of a failed answer's body read (for the log; the status never shows it).
+const MAX_ERROR_BODY_BYTES: usize = 64 << 10;
+
+/// Ids per `GET /books?id=in.(…)` after a refusal: keeps the URL short and the answer far
+/// under [`MAX_ANSWER_BYTES`] whatever the books hold.
+const FETCH_IDS: usize = 100;
 
 /// The columns of `sync_rows` the client reads.
 const ROW_COLUMNS: &str =
@@ -346,8 +360,7 @@ impl<T: TokenSource> Remote<T> {
         let mutations: Vec<Mutation<'_>> = entries.iter().map(Mutation::from).collect();
         let body = serde_json::json!({"device_id": device_id, "mutations": mutations}).to_string();
         let bytes = self.rpc("sync_push", body).await?;
-        let answer: PushAnswer = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::BadAnswer(format!("sync_push: {e}")))?;
+        let answer: PushAnswer = decode("sync_push", &bytes)?;
         if answer.results.len() != mutations.len() {
             return Err(Error::BadAnswer(format!(
                 "sync_push answered {} results for {} mutations",
@@ -374,8 +387,7 @@ impl<T: TokenSource> Remote<T> {
                     .select("seq,purged_through")
             })
             .await?;
-        let rows: Vec<Head> = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::BadAnswer(format!("sync_state: {e}")))?;
+        let rows: Vec<Head> = decode("sync_state", &bytes)?;
         Ok(rows.into_iter().next().unwrap_or_default())
     }
 
@@ -398,27 +410,27 @@ impl<T: TokenSource> Remote<T> {
                 .map(|book| Pulled::Book(book.into_pulled()))
                 .collect());
         }
-        let rows: Vec<Value> = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::BadAnswer(format!("sync_rows: {e}")))?;
+        let rows: Vec<Value> = decode("sync_rows", &bytes)?;
         Ok(decode_rows(rows))
     }
 
-    /// The server copies of `ids` the user can see (after a refusal).
+    /// The server copies of `ids` the user can see (after a refusal), asked for
+    /// [`FETCH_IDS`] at a time.
     pub async fn fetch_books(&self, ids: &[Uuid]) -> Result<Vec<Pulled>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
+        let mut books = Vec::new();
+        for chunk in ids.chunks(FETCH_IDS) {
+            let list: Vec<String> = chunk.iter().map(Uuid::to_string).collect();
+            let bytes = self
+                .send(|token| {
+                    self.builder("books", token)
+                        .select("*")
+                        .in_("id", list.clone())
+                })
+                .await?;
+            let rows: Vec<Value> = decode("books", &bytes)?;
+            books.extend(decode_rows(rows));
         }
-        let list: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-        let bytes = self
-            .send(|token| {
-                self.builder("books", token)
-                    .select("*")
-                    .in_("id", list.clone())
-            })
-            .await?;
-        let rows: Vec<Value> =
-            serde_json::from_slice(&bytes).map_err(|e| Error::BadAnswer(format!("books: {e}")))?;
-        Ok(decode_rows(rows))
+        Ok(books)
     }
 
     /// Creates or updates the signed-in user's `profiles` row (`POST /profiles` with
@@ -471,10 +483,26 @@ impl<T: TokenSource> Remote<T> {
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
-        let bytes = response.bytes().await.map_err(transport)?;
         if status.is_success() {
-            return Ok(bytes.to_vec());
+            let html = response
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"));
+            let bytes = read_capped(response).await?;
+            if html || looks_like_html(&bytes) {
+                // A captive portal, a proxy's page, or an address that is not PostgREST's.
+                tracing::warn!(
+                    status = status.as_u16(),
+                    "the server answered with a web page instead of JSON"
+                );
+                return Err(Error::WebPage {
+                    status: status.as_u16(),
+                });
+            }
+            return Ok(bytes);
         }
+        let bytes = read_prefix(response, MAX_ERROR_BODY_BYTES).await;
         let body = String::from_utf8_lossy(&bytes).chars().take(500).collect();
         let code = status.as_u16();
         Err(match status {
@@ -506,6 +534,59 @@ pub fn is_statement_timeout(error: &Error) -> bool {
 /// A transport failure (no complete answer) is "offline".
 fn transport(error: reqwest::Error) -> Error {
     Error::Offline(error)
+}
+
+/// A successful answer's body, read only up to [`MAX_ANSWER_BYTES`]: past it (or when the
+/// declared length is past it) reading stops and the answer is [`Error::TooLarge`].
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>> {
+    let too_large = Error::TooLarge {
+        limit: MAX_ANSWER_BYTES,
+    };
+    if response
+        .content_length()
+        .is_some_and(|length| length > MAX_ANSWER_BYTES as u64)
+    {
+        return Err(too_large);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(transport)? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(too_large);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The first `limit` bytes (or so) of a body, for the log; whatever could be read.
+async fn read_prefix(mut response: reqwest::Response, limit: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    while body.len() < limit {
+        match response.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    body
+}
+
+/// Whether a body that should be JSON is a web page (`<!doctype html>`, `<html>`, …).
+fn looks_like_html(body: &[u8]) -> bool {
+    body.iter()
+        .find(|byte| !byte.is_ascii_whitespace())
+        .is_some_and(|&first| first == b'<')
+}
+
+/// `bytes` decoded as JSON; an answer that ends early was cut off on the way
+/// ([`Error::Truncated`], retried), any other misfit is [`Error::BadAnswer`].
+fn decode<T: serde::de::DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|error| {
+        if error.is_eof() {
+            Error::Truncated(format!("{what}: {error}"))
+        } else {
+            Error::BadAnswer(format!("{what}: {error}"))
+        }
+    })
 }
 
 /// `Retry-After` as seconds or an HTTP date.

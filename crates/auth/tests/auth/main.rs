@@ -6,3 +6,4 @@ mod flow;
 mod offline;
 mod rejected;
 mod support;
+mod trouble;

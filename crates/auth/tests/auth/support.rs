@@ -88,6 +88,12 @@ impl Fixture {
     /// A new `Auth` on this fixture's keychain, state dir and clock: what a new launch of the
     /// app would build.
     pub fn auth(&self) -> Result<Auth> {
+        self.auth_with(self.keychain.clone())
+    }
+
+    /// Like [`Fixture::auth`], keeping refresh tokens in `secrets` (a keychain that fails on
+    /// demand, around this fixture's).
+    pub fn auth_with(&self, secrets: Arc<dyn SecretStore>) -> Result<Auth> {
         let clerk = self
             .config
             .clerk
@@ -95,7 +101,7 @@ impl Fixture {
             .ok_or_else(|| anyhow!("the fixture's config has no provider"))?;
         Ok(Auth::new(
             clerk,
-            self.keychain.clone(),
+            secrets,
             self.state_dir(),
             bookwish_config::http_client(),
         )

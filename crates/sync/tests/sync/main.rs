@@ -4,8 +4,10 @@
     reason = "tests and their support: a panic with its location is the failure report"
 )]
 
+mod answers;
 mod faults;
 mod hardening;
+mod http_proxy;
 mod merge;
 mod offline;
 mod random;
