@@ -33,6 +33,9 @@
 //!   `gone`, waits in `rejections`; a delete answered `gone` is simply done).
 //! - A push or page that hits the server's statement timeout is sent again smaller, never the
 //!   same size forever; a page that does not move the cursor is an error, never a loop.
+//! - An account the server says was deleted ([`Error::AccountDeleted`]: 403 `BW403`, or a
+//!   write refused as "this account was deleted") costs no token refresh and no retry: the run
+//!   loop ends with [`Stopped::AccountDeleted`], and the local file is left as it was.
 //!
 //! # Use (the shell)
 //!
@@ -40,7 +43,8 @@
 //! let engine = SyncEngine::open(&db_path, SyncConfig::new(rest_url, anon_key),
 //!                               http_client, tokens)?;  // the app's one reqwest client
 //! let mut status = engine.status();           // watch::Receiver<SyncStatus>: emit "sync-status"
-//! let (handle, _task) = engine.clone().spawn(); // syncs at once, then on triggers
+//! let (handle, task) = engine.clone().spawn(); // syncs at once, then on triggers
+//! // task.await == Stopped::AccountDeleted: the server deleted the account; sign out
 //! handle.local_edit();                        // after each store edit (debounced 300 ms)
 //! handle.trigger(Trigger::Focus);             // window focus; NetworkUp; SignedIn; SyncNow
 //! handle.shutdown();                          // on sign-out or exit
@@ -50,6 +54,6 @@ mod engine;
 mod error;
 mod remote;
 
-pub use engine::{backoff, SyncConfig, SyncEngine, SyncHandle, SyncReport, Trigger};
+pub use engine::{backoff, Stopped, SyncConfig, SyncEngine, SyncHandle, SyncReport, Trigger};
 pub use error::{Error, Result, TokenError};
 pub use remote::{is_statement_timeout, Head, Remote, RemoteConfig, TokenSource, MAX_PUSH_BYTES};

@@ -4,6 +4,7 @@
     reason = "tests and their support: a panic with its location is the failure report"
 )]
 
+mod deleted;
 mod faults;
 mod hardening;
 mod merge;
