@@ -1,10 +1,13 @@
 //! The Clerk webhook receiver (`bookwish-hooks`, crates/hooks) as part of the stack: started
 //! from its built binary on a loopback port, logging in as the `bookwish_hooks` role, with test
-//! signing secrets; ready once its `/health` answers 200 (it pings the database).
+//! signing secrets; ready once its `/health` answers 200 (it pings the database). Tests of the
+//! app deliver Clerk's events to it signed as Svix signs them ([`Stack::send_user_deleted`]).
 
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::proc::{self, Service, POLL};
@@ -26,15 +29,22 @@ pub struct HooksOptions {
 }
 
 impl HooksOptions {
-    /// The binary built next to the running one (`target/<profile>/bookwish-hooks`), unless
-    /// `$BOOKWISH_HOOKS_BIN` names another; the local secret; a free port.
+    /// The binary built next to the running one (`target/<profile>/bookwish-hooks`; for a test
+    /// binary in `target/<profile>/deps/`, the folder above), unless `$BOOKWISH_HOOKS_BIN`
+    /// names another; the local secret; a free port.
     pub fn beside_current_exe() -> Self {
         let binary = std::env::var_os("BOOKWISH_HOOKS_BIN")
             .map(PathBuf::from)
             .or_else(|| {
-                std::env::current_exe()
-                    .ok()
-                    .and_then(|exe| exe.parent().map(|dir| dir.join("bookwish-hooks")))
+                let exe = std::env::current_exe().ok()?;
+                let dir = exe.parent()?;
+                let beside = dir.join("bookwish-hooks");
+                match dir.parent() {
+                    Some(profile) if !beside.exists() && dir.ends_with("deps") => {
+                        Some(profile.join("bookwish-hooks"))
+                    }
+                    _ => Some(beside),
+                }
             })
             .unwrap_or_else(|| PathBuf::from("bookwish-hooks"));
         Self {
@@ -137,6 +147,50 @@ impl Stack {
     pub fn hooks_url(&self) -> Option<String> {
         let slot = self.hooks.lock().ok()?;
         slot.as_ref().map(|(_, port)| webhook_url(*port))
+    }
+
+    /// Sends Clerk's `user.deleted` event for `user_id` to the running receiver, signed with
+    /// `secret` (one it was started with) by the svix crate, as Svix signs Clerk's deliveries;
+    /// returns the receiver's JSON answer (`{"result": "applied", …}`), or an error if it did
+    /// not answer 2xx.
+    pub async fn send_user_deleted(&self, user_id: &str, secret: &str) -> Result<Value> {
+        let url = self
+            .hooks_url()
+            .ok_or_else(|| Error::Setup("the webhook receiver is not running".into()))?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|e| Error::Setup(format!("the clock is before 1970: {e}")))?;
+        let body = serde_json::json!({
+            "object": "event",
+            "type": "user.deleted",
+            "data": {"object": "user", "id": user_id, "deleted": true},
+            "timestamp": now.as_millis() as u64,
+            "instance_id": "ins_2bookwishlocal",
+        })
+        .to_string();
+        let id = format!("msg_{}", uuid::Uuid::now_v7().simple());
+        let timestamp = now.as_secs() as i64;
+        let signature = svix::webhooks::Webhook::new(secret)
+            .and_then(|hook| hook.sign(&id, timestamp, body.as_bytes()))
+            .map_err(|e| Error::Setup(format!("signing the event with {secret:?}: {e}")))?;
+        let reply = reqwest::Client::new()
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("svix-id", id)
+            .header("svix-timestamp", timestamp.to_string())
+            .header("svix-signature", signature)
+            .body(body)
+            .send()
+            .await?;
+        let status = reply.status();
+        let text = reply.text().await?;
+        if !status.is_success() {
+            return Err(Error::Setup(format!(
+                "the webhook receiver refused user.deleted ({status}): {text}"
+            )));
+        }
+        serde_json::from_str(&text)
+            .map_err(|e| Error::Setup(format!("the receiver's answer is not JSON ({e}): {text}")))
     }
 
     /// The receiver's connection URL: role `bookwish_hooks`, which may only execute the two

@@ -101,6 +101,16 @@ pub enum Trigger {
     Shutdown,
 }
 
+/// Why the run loop ended (the value of the task [`SyncEngine::spawn`] returns).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stopped {
+    /// [`Trigger::Shutdown`], or every [`SyncHandle`] was dropped.
+    Shutdown,
+    /// The server says the account was deleted ([`crate::Error::AccountDeleted`]): there is
+    /// nothing left to sync with, so the loop ended by itself. The shell signs out.
+    AccountDeleted,
+}
+
 /// The engine: a local database, the server, and the status it publishes.
 pub struct SyncEngine<T> {
     inner: Arc<Inner<T>>,
@@ -446,9 +456,10 @@ impl<T: TokenSource> SyncEngine<T> {
     }
 
     /// Starts the run loop on the current tokio runtime. It syncs at once, then on every
-    /// trigger, periodically, and after failures with backoff, until [`Trigger::Shutdown`] or
-    /// every [`SyncHandle`] is dropped.
-    pub fn spawn(self) -> (SyncHandle, JoinHandle<()>) {
+    /// trigger, periodically, and after failures with backoff, until [`Trigger::Shutdown`],
+    /// every [`SyncHandle`] is dropped, or the server says the account was deleted; the task
+    /// answers which ([`Stopped`]).
+    pub fn spawn(self) -> (SyncHandle, JoinHandle<Stopped>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let handle = SyncHandle {
             triggers: tx,
@@ -518,11 +529,15 @@ pub fn backoff(base: Duration, max: Duration, attempt: u32) -> Duration {
 async fn run<T: TokenSource>(
     engine: SyncEngine<T>,
     mut triggers: mpsc::UnboundedReceiver<Trigger>,
-) {
+) -> Stopped {
     let config = engine.inner.config.clone();
     if let Some(profile) = &config.profile {
         match engine.inner.remote.upsert_profile(profile).await {
             Ok(()) => tracing::info!("profile saved to Supabase"),
+            // The sync below hears the same refusal and ends the loop.
+            Err(error) if error.is_account_deleted() => {
+                tracing::warn!(%error, "the account was deleted on the server");
+            }
             Err(error) => tracing::warn!(%error, "saving the profile to Supabase failed"),
         }
     }
@@ -540,7 +555,7 @@ async fn run<T: TokenSource>(
                 .unwrap_or(periodic);
             tokio::select! {
                 trigger = triggers.recv() => match trigger {
-                    None | Some(Trigger::Shutdown) => return,
+                    None | Some(Trigger::Shutdown) => return Stopped::Shutdown,
                     Some(Trigger::LocalEdit) => {
                         // Debounced, and never earlier than a retry the server asked for.
                         let at = Instant::now() + config.debounce;
@@ -578,6 +593,11 @@ async fn run<T: TokenSource>(
         periodic = Instant::now() + config.periodic;
         match result {
             Ok(_) => attempt = 0,
+            Err(error) if error.is_account_deleted() => {
+                // Every later request would be refused the same way: stop for good.
+                tracing::warn!(%error, "the account was deleted on the server; sync stops");
+                return Stopped::AccountDeleted;
+            }
             Err(error) if error.is_retryable() => {
                 attempt = attempt.saturating_add(1);
                 let ceiling = if error.is_cheap_to_retry() {

@@ -29,6 +29,18 @@ pub enum Error {
         /// PostgREST's message.
         body: String,
     },
+    /// The server says the signed-in account was deleted (Clerk's `user.deleted` reached it, and
+    /// its data on the server is gone): HTTP 403 with code `BW403` from every request, or, for
+    /// a push already under way when the delete committed, SQLSTATE 42501 "this account was
+    /// deleted". Final: no retry or refresh can help; the app signs out and keeps the local
+    /// books until the user removes them.
+    #[error("the account was deleted on the server (HTTP {status}): {body}")]
+    AccountDeleted {
+        /// 401 or 403.
+        status: u16,
+        /// PostgREST's message.
+        body: String,
+    },
     /// No token could be had: signed out, or the refresh token was revoked.
     #[error("no access token: {0}")]
     Token(#[source] TokenError),
@@ -94,6 +106,12 @@ impl Error {
             || matches!(self, Error::Token(TokenError::Unreachable(_)))
     }
 
+    /// Whether the server says the account was deleted: the run loop stops for good, and the
+    /// shell signs out ([`crate::Stopped::AccountDeleted`]).
+    pub fn is_account_deleted(&self) -> bool {
+        matches!(self, Error::AccountDeleted { .. })
+    }
+
     /// How long the server asked us to wait before trying again.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
@@ -115,6 +133,10 @@ impl Error {
                 "The sync server is busy or restarting (HTTP {status}); Bookwish will try again \
                  by itself. {KEPT}"
             ),
+            Error::AccountDeleted { .. } => "This account no longer exists: it was deleted, and \
+                                             its books on the server with it. Its books on this \
+                                             computer are kept."
+                .to_owned(),
             Error::Unauthorized { .. } | Error::Token(_) => {
                 "Your session has ended. Sign in again to keep syncing.".to_owned()
             }

@@ -38,6 +38,9 @@
 //!   web page where JSON belongs ([`Error::WebPage`]) and JSON cut off on the way
 //!   ([`Error::Truncated`]) are retried with backoff, `Retry-After` is honoured up to the
 //!   backoff maximum, and answers of the wrong shape wait for the next sync.
+//! - An account the server says was deleted ([`Error::AccountDeleted`]: 403 `BW403`, or a
+//!   write refused as "this account was deleted") costs no token refresh and no retry: the run
+//!   loop ends with [`Stopped::AccountDeleted`], and the local file is left as it was.
 //!
 //! # Use (the shell)
 //!
@@ -45,7 +48,8 @@
 //! let engine = SyncEngine::open(&db_path, SyncConfig::new(rest_url, anon_key),
 //!                               http_client, tokens)?;  // the app's one reqwest client
 //! let mut status = engine.status();           // watch::Receiver<SyncStatus>: emit "sync-status"
-//! let (handle, _task) = engine.clone().spawn(); // syncs at once, then on triggers
+//! let (handle, task) = engine.clone().spawn(); // syncs at once, then on triggers
+//! // task.await == Stopped::AccountDeleted: the server deleted the account; sign out
 //! handle.local_edit();                        // after each store edit (debounced 300 ms)
 //! handle.trigger(Trigger::Focus);             // window focus; NetworkUp; SignedIn; SyncNow
 //! handle.shutdown();                          // on sign-out or exit
@@ -55,7 +59,7 @@ mod engine;
 mod error;
 mod remote;
 
-pub use engine::{backoff, SyncConfig, SyncEngine, SyncHandle, SyncReport, Trigger};
+pub use engine::{backoff, Stopped, SyncConfig, SyncEngine, SyncHandle, SyncReport, Trigger};
 pub use error::{Error, Result, TokenError};
 pub use remote::{
     is_statement_timeout, Head, Remote, RemoteConfig, TokenSource, MAX_ANSWER_BYTES,

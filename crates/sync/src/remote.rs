@@ -471,6 +471,12 @@ impl<T: TokenSource> Remote<T> {
         let token = self.tokens.access_token().await.map_err(Error::Token)?;
         let response = build(&token).execute().await.map_err(transport)?;
         let response = if response.status() == StatusCode::UNAUTHORIZED {
+            // A deleted account's write is refused with 401 when its token carries no role
+            // (42501 as `anon`): no refresh can change that, and at Clerk it would fail anyway.
+            let bytes = read_prefix(response, MAX_ERROR_BODY_BYTES).await;
+            if let Some(deleted) = account_deleted(StatusCode::UNAUTHORIZED, &bytes) {
+                return Err(deleted);
+            }
             tracing::info!("the server refused the access token; refreshing once");
             let token = self.tokens.refresh().await.map_err(Error::Token)?;
             build(&token).execute().await.map_err(transport)?
@@ -503,6 +509,9 @@ impl<T: TokenSource> Remote<T> {
             return Ok(bytes);
         }
         let bytes = read_prefix(response, MAX_ERROR_BODY_BYTES).await;
+        if let Some(deleted) = account_deleted(status, &bytes) {
+            return Err(deleted);
+        }
         let body = String::from_utf8_lossy(&bytes).chars().take(500).collect();
         let code = status.as_u16();
         Err(match status {
@@ -529,6 +538,30 @@ impl<T: TokenSource> Remote<T> {
 /// Clerk token on hosted Supabase), so the same request will fail again; a smaller one may not.
 pub fn is_statement_timeout(error: &Error) -> bool {
     matches!(error, Error::Unavailable { body, .. } if body.contains("\"57014\""))
+}
+
+/// [`Error::AccountDeleted`] when `body` is the server's refusal of a deleted account
+/// (migrations/0006_hooks.sql): code `BW403` from the pre-request check, or SQLSTATE 42501 with
+/// the message "this account was deleted" from a write that was already past it. Only with
+/// 401/403: a 42501 is also what row-level security raises, so the message must match too.
+pub(crate) fn account_deleted(status: StatusCode, body: &[u8]) -> Option<Error> {
+    #[derive(Deserialize)]
+    struct PostgrestError {
+        #[serde(default)]
+        code: String,
+        #[serde(default)]
+        message: String,
+    }
+    if !matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+        return None;
+    }
+    let error: PostgrestError = serde_json::from_slice(body).ok()?;
+    let deleted = error.code == "BW403"
+        || (error.code == "42501" && error.message == "this account was deleted");
+    deleted.then(|| Error::AccountDeleted {
+        status: status.as_u16(),
+        body: String::from_utf8_lossy(body).chars().take(500).collect(),
+    })
 }
 
 /// A transport failure (no complete answer) is "offline".
@@ -598,4 +631,49 @@ pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
     let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
     let wait = when.timestamp_millis() - chrono::Utc::now().timestamp_millis();
     Some(Duration::from_millis(u64::try_from(wait).unwrap_or(0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deleted_accounts_refusals_are_told_apart_from_other_refusals() {
+        let bw403 = br#"{"code":"BW403","message":"this account was deleted","details":"x","hint":"sign in with an existing account"}"#;
+        let raced = br#"{"code":"42501","details":"no new sync_ledger row for a deleted account","hint":null,"message":"this account was deleted"}"#;
+        let rls = br#"{"code":"42501","details":null,"hint":null,"message":"new row violates row-level security policy for table \"books\""}"#;
+        let expired = br#"{"code":"PGRST301","details":null,"hint":null,"message":"JWT expired"}"#;
+        for (status, body) in [
+            (StatusCode::FORBIDDEN, &bw403[..]),
+            (StatusCode::FORBIDDEN, &raced[..]),
+            (StatusCode::UNAUTHORIZED, &raced[..]),
+        ] {
+            assert!(
+                matches!(
+                    account_deleted(status, body),
+                    Some(Error::AccountDeleted { .. })
+                ),
+                "{status} {} is the server saying the account was deleted",
+                String::from_utf8_lossy(body)
+            );
+        }
+        for (status, body) in [
+            (StatusCode::FORBIDDEN, &rls[..]),
+            (StatusCode::UNAUTHORIZED, &expired[..]),
+            (StatusCode::BAD_REQUEST, &bw403[..]),
+            (StatusCode::FORBIDDEN, &b"<html>forbidden</html>"[..]),
+        ] {
+            assert!(
+                account_deleted(status, body).is_none(),
+                "{status} {} is not a deleted account: an RLS refusal, an expired token, \
+                 another status or a proxy's page must keep their own meaning",
+                String::from_utf8_lossy(body)
+            );
+        }
+        let error = account_deleted(StatusCode::FORBIDDEN, bw403).expect("deleted");
+        assert!(
+            !error.is_retryable() && !error.is_offline() && error.is_account_deleted(),
+            "a deleted account is final: never retried, never offline"
+        );
+    }
 }

@@ -5,6 +5,7 @@
 )]
 
 mod answers;
+mod deleted;
 mod faults;
 mod hardening;
 mod http_proxy;
