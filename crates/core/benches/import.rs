@@ -70,6 +70,7 @@ fn main() -> Result<()> {
                 rating: row.rating,
                 started_on: row.started_on.clone(),
                 finished_on: row.finished_on.clone(),
+                isbn: None,
                 created_at: at,
                 updated_at: at,
             };

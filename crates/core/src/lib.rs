@@ -49,7 +49,7 @@
 //! - A pulled page and its cursor commit together; pending fields stay on top of pulled values;
 //!   an outbox entry leaves only when its own mutation id is answered.
 //! - `title_fold` / `author_fold` (for search and sort) are written by `table/books.rs` alone,
-//!   with [`fold`].
+//!   with [`fold()`]; migration 0004 rewrote those an older fold wrote.
 //! - Migrations are append-only; connection PRAGMAs (WAL, foreign keys, busy timeout,
 //!   synchronous) are set on every open, outside migrations. A database from a newer app is
 //!   refused ([`Error::TooNew`]) and left untouched.
@@ -76,6 +76,7 @@ mod validate;
 pub use error::{Error, Result};
 pub use export::{ExportBook, ExportError};
 pub use fields::Field;
+pub use fold::fold;
 pub use import::{Format, ImportError, ImportPreview, ImportRow, RowProblem};
 pub use isbn::{Isbn, IsbnError};
 pub use replica::{
@@ -83,4 +84,3 @@ pub use replica::{
 };
 pub use store::{Imported, Store};
 pub use table::outbox::{OutboxEntry, Patch};
-pub use validate::fold;
