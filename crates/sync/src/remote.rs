@@ -36,9 +36,9 @@ pub trait TokenSource: Send + Sync + 'static {
 /// `mutations`); the engine splits its batches under it.
 pub const MAX_PUSH_BYTES: usize = 1 << 20;
 
-/// The columns of `sync_rows` the client reads.
-const ROW_COLUMNS: &str =
-    "id,title,author,status,notes,rating,started_on,finished_on,deleted,version,hlc,created_at,updated_at";
+/// The columns of `sync_rows` the client reads (`isbn` since `migrations/0005_isbn.sql`).
+const ROW_COLUMNS: &str = "id,title,author,status,notes,rating,started_on,finished_on,isbn,\
+                           deleted,version,hlc,created_at,updated_at";
 
 /// One outbox entry as `sync_push` takes it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -188,6 +188,9 @@ pub(crate) struct ServerBook {
     pub started_on: Option<String>,
     /// Finish date.
     pub finished_on: Option<String>,
+    /// ISBN-13 (the server keeps 13 checked digits).
+    #[serde(default)]
+    pub isbn: Option<String>,
     /// Tombstone.
     pub deleted: bool,
     /// Version of the last change.
@@ -219,6 +222,7 @@ impl ServerBook {
             &f.rating,
             &f.started_on,
             &f.finished_on,
+            &f.isbn,
             &f.deleted,
         ]
         .into_iter()
@@ -235,6 +239,7 @@ impl ServerBook {
             rating: self.rating,
             started_on: self.started_on,
             finished_on: self.finished_on,
+            isbn: self.isbn,
             deleted: self.deleted,
             version: self.version,
             hlc,
@@ -261,6 +266,8 @@ pub(crate) struct FieldVersions {
     pub started_on: Option<FieldStamp>,
     /// Finish date's stamp.
     pub finished_on: Option<FieldStamp>,
+    /// ISBN's stamp.
+    pub isbn: Option<FieldStamp>,
     /// Tombstone's stamp.
     pub deleted: Option<FieldStamp>,
 }
