@@ -1,5 +1,6 @@
 //! [`Store`]: the window's face on one database — the reading list, the edits that queue
-//! outbox entries, and the review of what sync left for the user.
+//! outbox entries, the review of what sync left for the user (`review.rs`), moving books into
+//! an account (`moving.rs`), and importing files with their undo (`importing.rs`).
 
 use std::path::Path;
 
@@ -17,9 +18,11 @@ use crate::table::meta::{self, Key};
 use crate::table::outbox::{self, OutboxEntry};
 use crate::validate;
 
+mod importing;
 mod moving;
 mod review;
 
+pub use importing::PROGRESS_EVERY;
 pub use moving::Imported;
 
 /// The local database of one account (or of local-only use), as the window uses it.

@@ -27,11 +27,16 @@ pub type BookId = uuid::Uuid;
 pub mod commands;
 pub mod review;
 mod sync_status;
+pub mod transfer;
 pub use review::{
     ConflictChoice, ConflictView, LocalBooksOffer, MovedBooks, RejectionView, SyncIssues,
     UnreadableView,
 };
 pub use sync_status::{SyncPhase, SyncStatus, SYNC_STATUS_EVENT};
+pub use transfer::{
+    Exported, ImportDone, ImportOffer, ImportProblem, ImportProgress, ImportSummary, ImportUndone,
+    OnMatch,
+};
 
 /// Limits the core enforces and the server's CHECK constraints repeat. The UI uses them for
 /// `maxlength` so the user hits them while typing rather than on save.
@@ -388,6 +393,14 @@ pub mod events {
     /// Payload [`crate::IpcError`]: a sign-in attempt failed (cancelled, expired, state
     /// mismatch, provider error, offline); the account is unchanged.
     pub const AUTH_FAILED: &str = "auth-failed";
+    /// Payload [`crate::ImportOffer`]: a file dropped on the window was read; the window shows
+    /// what it holds and asks before anything is written.
+    pub const IMPORT_OFFERED: &str = "import-offered";
+    /// Payload [`crate::IpcError`]: a file dropped on the window cannot be imported (why, in
+    /// words); nothing was written.
+    pub const IMPORT_FAILED: &str = "import-failed";
+    /// Payload [`crate::ImportProgress`]: how far the running import is.
+    pub const IMPORT_PROGRESS: &str = "import-progress";
 }
 
 #[cfg(test)]

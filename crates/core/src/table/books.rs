@@ -3,6 +3,8 @@
 //! Title/Author sorts read. Only this module writes the table, so [`fold`] is applied in exactly
 //! one place.
 
+use std::collections::HashMap;
+
 use bookwish_ipc::{Book, BookId, Sort, Status, StatusCounts};
 use rusqlite::{params, CachedStatement, Connection, OptionalExtension, Row, Transaction};
 use uuid::Uuid;
@@ -271,6 +273,51 @@ fn order_by(sort: Sort) -> &'static str {
             " ORDER BY author_fold = '', author_fold, title_fold, title, created_at, id"
         }
     }
+}
+
+/// One live book as import matching sees it: its fields and the folded keys it is found by.
+pub(crate) struct MatchKeys {
+    pub(crate) book: Book,
+    pub(crate) server_version: Option<i64>,
+    pub(crate) title_fold: String,
+    pub(crate) author_fold: String,
+}
+
+/// Every live book with its folded title and author, oldest first (so, of two equal books, the
+/// first added is the one an import matches).
+pub(crate) fn live_with_keys(conn: &Connection) -> Result<Vec<MatchKeys>> {
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT {BOOK_COLUMNS}, server_version, title_fold, author_fold FROM books
+         WHERE deleted = 0 ORDER BY created_at, id"
+    ))?;
+    let rows = statement.query_map([], |row| {
+        Ok(MatchKeys {
+            book: book_from_row(row)?,
+            server_version: row.get(11)?,
+            title_fold: row.get(12)?,
+            author_fold: row.get(13)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// The deleted books (tombstones), with their server versions.
+pub(crate) fn tombstones(conn: &Connection) -> Result<HashMap<BookId, Option<i64>>> {
+    let mut statement =
+        conn.prepare_cached("SELECT id, server_version FROM books WHERE deleted = 1")?;
+    let rows = statement.query_map([], |row| {
+        Ok((parse_column(row, 0, Uuid::try_parse)?, row.get(1)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<HashMap<_, _>>>()?)
+}
+
+/// Every live book, oldest first (the order an export writes).
+pub(crate) fn live_oldest_first(conn: &Connection) -> Result<Vec<Book>> {
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT {BOOK_COLUMNS} FROM books WHERE deleted = 0 ORDER BY created_at, id"
+    ))?;
+    let rows = statement.query_map([], book_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 /// Rewrites the folded columns of every book with [`fold`] (after the fold changed).
