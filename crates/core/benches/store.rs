@@ -194,6 +194,7 @@ fn draft(i: usize) -> BookDraft {
         started_on: (!i.is_multiple_of(3))
             .then(|| format!("2024-{:02}-{:02}", i % 12 + 1, i % 28 + 1)),
         finished_on: None,
+        isbn: None,
     }
 }
 

@@ -31,6 +31,12 @@ pub enum Error {
         /// The id asked for.
         id: i64,
     },
+    /// No import with this id can be undone: it was undone already, or is too old to be.
+    #[error("no import {id} to undo")]
+    ImportNotFound {
+        /// The id asked for.
+        id: i64,
+    },
     /// SQLite failed: disk full, file locked or unreadable, a constraint, corrupt data.
     #[error("the local database failed")]
     Sqlite(#[from] rusqlite::Error),
@@ -91,6 +97,10 @@ impl From<&Error> for IpcError {
             Error::IssueNotFound { .. } => IpcError::new(
                 ErrorCode::NotFound,
                 "This was already settled. The list of things to review has been refreshed.",
+            ),
+            Error::ImportNotFound { .. } => IpcError::new(
+                ErrorCode::NotFound,
+                "This import can't be undone any more: it was undone already.",
             ),
             Error::Sqlite(source) => IpcError::new(
                 ErrorCode::Storage,

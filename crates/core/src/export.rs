@@ -31,10 +31,7 @@ use crate::import::bookwish_csv::{format_time, COLUMNS};
 use crate::import::bookwish_json::{Backup, BackupBook, FORMAT, VERSION};
 use crate::isbn::Isbn;
 
-/// A book to export with its ISBN.
-///
-/// [`Book`] has no ISBN field yet; when it gets one, `impl ExportBook for Book` returns it
-/// (one line) and the exports write it for every book.
+/// A book to export with its ISBN: a [`Book`] (its own ISBN), or a book paired with one.
 pub trait ExportBook {
     /// The book.
     fn book(&self) -> &Book;
@@ -48,7 +45,10 @@ impl ExportBook for Book {
     }
 
     fn isbn(&self) -> Option<Isbn> {
-        None
+        // Stored ISBNs were checked on the way in (and by the schema's CHECK).
+        Isbn::parse_optional(self.isbn.as_deref().unwrap_or(""))
+            .ok()
+            .flatten()
     }
 }
 

@@ -2,11 +2,16 @@
 //! patch keys), [`Fields`] holds the editable ones after validation.
 //!
 //! Adding a book field starts here: a [`Field`] variant, a [`Fields`] member, its JSON value in
-//! [`Fields::value`] / [`Fields::set`], its rule in `validate.rs`, its column in
-//! `table/books.rs` and a migration.
+//! [`Fields::value`] / [`set`], its rule in `validate.rs`, its column in `table/books.rs` and a
+//! migration (SQLite here, PostgreSQL in `migrations/`), the member of `Book` / `BookDraft` in
+//! `crates/ipc`, the pulled row in `replica.rs` and the sync crate's `remote.rs`, and the
+//! forms in `src-ui`. The ISBN (`isbn`) was the first field added this way; the README lists
+//! every file it touched.
 
 use bookwish_ipc::{Book, BookDraft, BookId, Status};
 use serde_json::Value;
+
+use crate::isbn::Isbn;
 
 /// A field that syncs. `Deleted` is the tombstone flag; the others are editable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -25,13 +30,15 @@ pub enum Field {
     StartedOn,
     /// When the reading finished.
     FinishedOn,
+    /// The book's ISBN-13, or none.
+    Isbn,
     /// Whether the book is deleted.
     Deleted,
 }
 
 impl Field {
     /// Every synced field, in the server's order.
-    pub const ALL: [Field; 8] = [
+    pub const ALL: [Field; 9] = [
         Field::Title,
         Field::Author,
         Field::Status,
@@ -39,11 +46,12 @@ impl Field {
         Field::Rating,
         Field::StartedOn,
         Field::FinishedOn,
+        Field::Isbn,
         Field::Deleted,
     ];
 
     /// The editable fields (all but `Deleted`).
-    pub const EDITABLE: [Field; 7] = [
+    pub const EDITABLE: [Field; 8] = [
         Field::Title,
         Field::Author,
         Field::Status,
@@ -51,6 +59,7 @@ impl Field {
         Field::Rating,
         Field::StartedOn,
         Field::FinishedOn,
+        Field::Isbn,
     ];
 
     /// The name of the server's column, the outbox patch key and the `BookDraft` member.
@@ -63,6 +72,7 @@ impl Field {
             Field::Rating => "rating",
             Field::StartedOn => "started_on",
             Field::FinishedOn => "finished_on",
+            Field::Isbn => "isbn",
             Field::Deleted => "deleted",
         }
     }
@@ -82,6 +92,7 @@ impl Field {
             Field::Rating => "Rating",
             Field::StartedOn => "Started",
             Field::FinishedOn => "Finished",
+            Field::Isbn => "ISBN",
             Field::Deleted => "Deleted",
         }
     }
@@ -99,10 +110,13 @@ pub(crate) struct Fields {
     pub(crate) started_on: Option<String>,
     /// Canonical `YYYY-MM-DD`.
     pub(crate) finished_on: Option<String>,
+    /// Always the checked 13-digit form.
+    pub(crate) isbn: Option<Isbn>,
 }
 
 impl Fields {
-    /// The editable fields of a stored book (already valid: they were validated on the way in).
+    /// The editable fields of a stored book (already valid: they were validated on the way in,
+    /// and the schema's CHECK keeps the stored ISBN 13 digits).
     pub(crate) fn of(book: &Book) -> Fields {
         Fields {
             title: book.title.clone(),
@@ -112,6 +126,10 @@ impl Fields {
             rating: book.rating,
             started_on: book.started_on.clone(),
             finished_on: book.finished_on.clone(),
+            isbn: book
+                .isbn
+                .as_deref()
+                .and_then(|isbn| Isbn::parse_optional(isbn).ok().flatten()),
         }
     }
 
@@ -125,6 +143,7 @@ impl Fields {
             rating: self.rating,
             started_on: self.started_on,
             finished_on: self.finished_on,
+            isbn: self.isbn.map(|isbn| isbn.to_string()),
             created_at,
             updated_at,
         }
@@ -141,6 +160,9 @@ impl Fields {
             Field::Rating => self.rating.map_or(Value::Null, Value::from),
             Field::StartedOn => date(&self.started_on),
             Field::FinishedOn => date(&self.finished_on),
+            Field::Isbn => self
+                .isbn
+                .map_or(Value::Null, |isbn| Value::from(isbn.to_string())),
             Field::Deleted => Value::Null,
         }
     }
@@ -155,6 +177,7 @@ impl Fields {
             Field::Rating => self.rating = other.rating,
             Field::StartedOn => self.started_on.clone_from(&other.started_on),
             Field::FinishedOn => self.finished_on.clone_from(&other.finished_on),
+            Field::Isbn => self.isbn = other.isbn,
             Field::Deleted => {}
         }
     }
@@ -164,6 +187,7 @@ impl Fields {
 /// A value of the wrong JSON type is refused with `None`; the result still needs validating.
 pub(crate) fn set(draft: &mut BookDraft, field: Field, value: &Value) -> Option<()> {
     let text = || value.as_str().map(str::to_owned);
+    // A date or an ISBN: text or null.
     let date = || match value {
         Value::Null => Some(None),
         Value::String(text) => Some(Some(text.clone())),
@@ -182,6 +206,7 @@ pub(crate) fn set(draft: &mut BookDraft, field: Field, value: &Value) -> Option<
         }
         Field::StartedOn => draft.started_on = date()?,
         Field::FinishedOn => draft.finished_on = date()?,
+        Field::Isbn => draft.isbn = date()?,
         Field::Deleted => return None,
     }
     Some(())

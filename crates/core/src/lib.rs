@@ -51,7 +51,7 @@
 //! - A pulled page and its cursor commit together; pending fields stay on top of pulled values;
 //!   an outbox entry leaves only when its own mutation id is answered.
 //! - `title_fold` / `author_fold` (for search and sort) are written by `table/books.rs` alone,
-//!   with [`fold`].
+//!   with [`fold()`]; migration 0004 rewrote those an older fold wrote.
 //! - Every file the core creates — databases with their `-wal` and `-shm`, log files — is
 //!   readable by the user only on Unix (0600, in 0700 folders).
 //! - Migrations are append-only; connection PRAGMAs (WAL, foreign keys, busy timeout,
@@ -82,6 +82,7 @@ mod validate;
 pub use error::{Error, Result};
 pub use export::{ExportBook, ExportError};
 pub use fields::Field;
+pub use fold::fold;
 pub use import::{Format, ImportError, ImportPreview, ImportRow, RowProblem};
 pub use isbn::{Isbn, IsbnError};
 pub use replica::{
@@ -89,4 +90,3 @@ pub use replica::{
 };
 pub use store::{Imported, Store};
 pub use table::outbox::{OutboxEntry, Patch};
-pub use validate::fold;

@@ -54,6 +54,8 @@ pub struct PulledBook {
     pub started_on: Option<String>,
     /// Finish date, as text.
     pub finished_on: Option<String>,
+    /// ISBN, as text (the server keeps 13 checked digits; an older server sends none).
+    pub isbn: Option<String>,
     /// Tombstone.
     pub deleted: bool,
     /// The server version of the row.
@@ -557,6 +559,7 @@ fn readable(book: &PulledBook) -> Result<Fields, String> {
             .map(|stars| u8::try_from(stars).unwrap_or(u8::MAX)),
         started_on: book.started_on.clone(),
         finished_on: book.finished_on.clone(),
+        isbn: book.isbn.clone(),
     };
     validate::stored(&draft).map_err(|refusal| refusal.to_string())
 }
@@ -647,6 +650,7 @@ mod tests {
             rating: book.rating.map(i64::from),
             started_on: book.started_on.clone(),
             finished_on: book.finished_on.clone(),
+            isbn: book.isbn.clone(),
             deleted: false,
             version,
             hlc: None,
@@ -918,8 +922,14 @@ mod tests {
         let book = store.add(&draft("Dune"))?;
         push_all(&mut replica, 1)?;
         type Spoil = fn(&mut PulledBook);
-        let cases: [(&str, Spoil); 9] = [
+        let cases: [(&str, Spoil); 11] = [
             ("blank title", |b| b.title = "   ".into()),
+            ("wrong ISBN check digit", |b| {
+                b.isbn = Some("9780441013594".into())
+            }),
+            ("ISBN of 12 digits", |b| {
+                b.isbn = Some("978044101359".into())
+            }),
             ("long title", |b| b.title = "x".repeat(501)),
             ("long author", |b| b.author = "x".repeat(301)),
             ("long notes", |b| b.notes = "x".repeat(10_001)),
@@ -940,6 +950,38 @@ mod tests {
             );
             assert_eq!(replica.cursor()?, version, "the pull goes past a {case}");
         }
+        Ok(())
+    }
+
+    #[test]
+    fn a_pulled_isbn_is_stored_and_a_pending_one_stays_on_top() -> Result<()> {
+        let (mut store, mut replica) = pair()?;
+        let book = store.add(&draft("Dune"))?;
+        push_all(&mut replica, 1)?;
+        let mut theirs = server(&book, 2);
+        theirs.isbn = Some("9780441013593".into());
+        replica.apply_page(&page(vec![theirs], 2))?;
+        assert_eq!(
+            store.get(book.id)?.isbn.as_deref(),
+            Some("9780441013593"),
+            "an ISBN set on another device arrives with the pull"
+        );
+
+        store.update(
+            book.id,
+            &BookDraft {
+                isbn: Some("9780765326355".into()),
+                ..draft("Dune")
+            },
+        )?;
+        let mut older = server(&book, 3);
+        older.isbn = Some("9780441013593".into());
+        replica.apply_page(&page(vec![older], 3))?;
+        assert_eq!(
+            store.get(book.id)?.isbn.as_deref(),
+            Some("9780765326355"),
+            "the ISBN typed here and not yet pushed stays on top of the pulled one"
+        );
         Ok(())
     }
 

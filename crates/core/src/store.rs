@@ -1,5 +1,6 @@
 //! [`Store`]: the window's face on one database — the reading list, the edits that queue
-//! outbox entries, and the review of what sync left for the user.
+//! outbox entries, the review of what sync left for the user (`review.rs`), moving books into
+//! an account (`moving.rs`), and importing files with their undo (`importing.rs`).
 
 use std::path::Path;
 
@@ -12,14 +13,16 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::fields::Fields;
 use crate::hlc::{self, Stamp};
-use crate::table::books::{self, StoredBook};
+use crate::table::books::{self, SearchBy, StoredBook};
 use crate::table::meta::{self, Key};
 use crate::table::outbox::{self, OutboxEntry};
 use crate::validate;
 
+mod importing;
 mod moving;
 mod review;
 
+pub use importing::PROGRESS_EVERY;
 pub use moving::Imported;
 
 /// The local database of one account (or of local-only use), as the window uses it.
@@ -66,14 +69,24 @@ impl Store {
     pub fn list(&self, query: &ListQuery) -> Result<BookList> {
         let search = validate::search(&query.search)?;
         let status = query.status.map(Status::as_str);
-        let mut args: Vec<(&str, &dyn ToSql)> = Vec::with_capacity(2);
+        let mut args: Vec<(&str, &dyn ToSql)> = Vec::with_capacity(3);
         if let Some(status) = &status {
             args.push((":status", status));
         }
-        if let Some(search) = &search {
-            args.push((":search", search));
-        }
-        let sql = books::list_sql(status.is_some(), search.is_some(), query.sort);
+        let by = match &search {
+            None => SearchBy::Nothing,
+            Some(search) => {
+                args.push((":search", &search.folded));
+                match &search.isbn {
+                    Some(isbn) => {
+                        args.push((":isbn", isbn));
+                        SearchBy::TextOrIsbn
+                    }
+                    None => SearchBy::Text,
+                }
+            }
+        };
+        let sql = books::list_sql(status.is_some(), by, query.sort);
 
         let tx = self.db.read()?;
         let books = tx
@@ -358,6 +371,7 @@ mod tests {
             rating: Some(5),
             started_on: Some("2024-01-02".to_owned()),
             finished_on: Some(String::new()),
+            isbn: Some("0-441-01359-7".to_owned()),
         })?;
         assert_eq!(added.id.get_version_num(), 7, "book ids are UUIDv7");
         assert_eq!(added.title, "Dune", "the stored title is trimmed");
@@ -421,6 +435,7 @@ mod tests {
                 rating: Some(3),
                 started_on: Some("2024-01-01".to_owned()),
                 finished_on: Some("2024-02-01".to_owned()),
+                isbn: Some("978-0-441-01359-3".to_owned()),
             },
         )?;
         assert_eq!(updated.id, added.id, "an update keeps the id");
@@ -741,7 +756,7 @@ mod tests {
     }
 
     #[test]
-    fn title_and_author_sorts_ignore_case() -> Result<()> {
+    fn title_and_author_sorts_ignore_case_and_accents() -> Result<()> {
         let (store, _) = shelf()?;
         let by_title = store.list(&query(None, "", Sort::Title))?;
         assert_eq!(
@@ -752,10 +767,10 @@ mod tests {
                 "Back\\slash",
                 "Dune",
                 "dune",
-                "Zen",
-                "Émile"
+                "Émile",
+                "Zen"
             ],
-            "Title sorts case-insensitively; equal titles by exact title then creation"
+            "Title sorts ignoring case and accents (Émile as emile); equal titles by exact title then creation"
         );
         let by_author = store.list(&query(None, "", Sort::Author))?;
         let authors: Vec<&str> = by_author.books.iter().map(|b| b.author.as_str()).collect();
@@ -766,11 +781,11 @@ mod tests {
                 "brian",
                 "Frank Herbert",
                 "Frank Herbert",
-                "Rousseau",
                 "ÖZ",
+                "Rousseau",
                 ""
             ],
-            "Author sorts case-insensitively, books without an author last"
+            "Author sorts ignoring case and accents (ÖZ as oz), books without an author last"
         );
         assert_eq!(
             titles(&by_author)[2..4],
@@ -854,6 +869,110 @@ mod tests {
     }
 
     #[test]
+    fn godel_finds_goedel_after_upgrading_a_database_written_by_the_old_fold() -> Result<()> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("books.sqlite3");
+        {
+            #[allow(clippy::disallowed_methods)] // writing a database as an older Bookwish did
+            let mut conn = rusqlite::Connection::open(&path)?;
+            crate::schema::old_database(
+                &mut conn,
+                &[
+                    ("Gödel, Escher, Bach", "Douglas Hofstadter"),
+                    ("The Name of the Rose", "Umberto Eco"),
+                ],
+            )?;
+        }
+        let store = Store::open(&path)?;
+        let found = store.list(&query(None, "godel", Sort::Title))?;
+        assert_eq!(
+            titles(&found),
+            ["Gödel, Escher, Bach"],
+            "after the upgrade, typing without the accent finds the book"
+        );
+        let found = store.list(&query(None, "GÖDEL", Sort::Title))?;
+        assert_eq!(
+            titles(&found),
+            ["Gödel, Escher, Bach"],
+            "and typing with it, in any case, still does"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn an_isbn_is_stored_as_13_digits_and_found_by_its_digits() -> Result<()> {
+        let mut store = Store::open_in_memory()?;
+        let dune = store.add(&BookDraft {
+            isbn: Some("0-441-01359-7".to_owned()),
+            ..draft("Dune", "Frank Herbert")
+        })?;
+        assert_eq!(
+            dune.isbn.as_deref(),
+            Some("9780441013593"),
+            "an ISBN-10 is stored as its ISBN-13"
+        );
+        store.add(&BookDraft {
+            isbn: Some("9780765326355".to_owned()),
+            ..draft("The Way of Kings", "Brandon Sanderson")
+        })?;
+        store.add(&draft("1984", "George Orwell"))?;
+        let search = |text: &str| -> Result<Vec<String>> {
+            let list = store.list(&query(None, text, Sort::Title))?;
+            Ok(list.books.into_iter().map(|book| book.title).collect())
+        };
+        for typed in [
+            "9780441013593",
+            "978-0-441-01359-3",
+            "0441013597",
+            "0-441-01359-7",
+            "978 0441",
+            "04410",
+        ] {
+            assert_eq!(search(typed)?, ["Dune"], "{typed:?} finds Dune by its ISBN");
+        }
+        assert_eq!(
+            search("1984")?,
+            ["1984"],
+            "a short number still searches titles, and finds no ISBN"
+        );
+        assert!(
+            search("978-0-441-01359-4")?.is_empty(),
+            "a mistyped ISBN finds nothing"
+        );
+
+        let (field, message) = match store.add(&BookDraft {
+            isbn: Some("978-0-441-01359-4".to_owned()),
+            ..draft("Dune", "")
+        }) {
+            Err(Error::Validation { field, message }) => (field, message),
+            other => panic!("a wrong check digit must be refused, got {other:?}"),
+        };
+        assert_eq!(field, "isbn", "the refusal names the ISBN field");
+        assert!(
+            message.contains("should be 3"),
+            "and the right digit: {message}"
+        );
+        assert!(
+            store
+                .conn_for_tests()
+                .execute(
+                    "UPDATE books SET isbn = '9780441013594' WHERE id = ?1",
+                    [dune.id.to_string()]
+                )
+                .is_err(),
+            "the schema's CHECK refuses an ISBN with a wrong check digit, whoever writes it"
+        );
+        let cleared = store.update(dune.id, &draft("Dune", "Frank Herbert"))?;
+        assert_eq!(cleared.isbn, None, "an empty ISBN clears it");
+        assert_eq!(
+            store.outbox()?[0].patch.get("isbn"),
+            Some(&serde_json::Value::Null),
+            "the cleared ISBN is queued for sync like any field"
+        );
+        Ok(())
+    }
+
+    #[test]
     fn overlong_search_is_a_validation_error() -> Result<()> {
         let store = Store::open_in_memory()?;
         let result = store.list(&query(None, &"a".repeat(201), Sort::Title));
@@ -874,7 +993,10 @@ mod tests {
     fn unfiltered_lists_read_an_index_instead_of_sorting() -> Result<()> {
         let store = Store::open_in_memory()?;
         for sort in Sort::ALL {
-            let sql = format!("EXPLAIN QUERY PLAN {}", books::list_sql(false, false, sort));
+            let sql = format!(
+                "EXPLAIN QUERY PLAN {}",
+                books::list_sql(false, SearchBy::Nothing, sort)
+            );
             let mut statement = store.db.conn.prepare(&sql)?;
             let plan = statement
                 .query_map([], |row| row.get::<_, String>(3))?

@@ -8,6 +8,8 @@ use chrono::NaiveDate;
 
 use crate::error::{Error, Result};
 use crate::fields::Fields;
+use crate::fold::fold;
+use crate::isbn::Isbn;
 
 /// Checks every field of `draft` and returns them in canonical form, or the first rule broken.
 pub(crate) fn draft(draft: &BookDraft) -> Result<Fields> {
@@ -35,6 +37,7 @@ pub(crate) fn stored(draft: &BookDraft) -> Result<Fields> {
     let rating = rating(draft.rating)?;
     let started_on = date("started_on", "Start date", draft.started_on.as_deref())?;
     let finished_on = date("finished_on", "Finish date", draft.finished_on.as_deref())?;
+    let isbn = isbn(draft.isbn.as_deref())?;
     Ok(Fields {
         title,
         author,
@@ -43,11 +46,27 @@ pub(crate) fn stored(draft: &BookDraft) -> Result<Fields> {
         rating,
         started_on: started_on.map(format_date),
         finished_on: finished_on.map(format_date),
+        isbn,
     })
 }
 
-/// The search text folded for matching, or `None` when it is blank (no search).
-pub(crate) fn search(text: &str) -> Result<Option<String>> {
+/// A search as the list runs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Search {
+    /// The text, folded, matched anywhere in the folded title or author.
+    pub(crate) folded: String,
+    /// When the text reads as (the start of) an ISBN: the digits an ISBN must start with,
+    /// either as an ISBN-13 or as the ISBN-10 inside a 978 ISBN-13. A complete ISBN-10 is
+    /// converted to its ISBN-13, so it finds the book whichever form was typed.
+    pub(crate) isbn: Option<String>,
+}
+
+/// Fewest digits that search ISBNs: shorter runs of digits are years and numbers in titles
+/// ("1984") far more often than the start of an ISBN.
+pub(crate) const ISBN_SEARCH_MIN_DIGITS: usize = 5;
+
+/// The search for `text`, or `None` when it is blank (no search).
+pub(crate) fn search(text: &str) -> Result<Option<Search>> {
     let text = text.trim();
     let chars = text.chars().count();
     if chars > limits::SEARCH_MAX {
@@ -59,14 +78,34 @@ pub(crate) fn search(text: &str) -> Result<Option<String>> {
             ),
         ));
     }
-    Ok((!text.is_empty()).then(|| fold(text)))
+    if text.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Search {
+        folded: fold(text),
+        isbn: isbn_search(text),
+    }))
 }
 
-/// Case folding for search and sorting. SQLite's `lower()` and `NOCASE` fold ASCII only, so
-/// folding happens here and the result is stored beside the text (`title_fold`, `author_fold`).
-/// Only `table/books.rs` writes the folded columns, always through this.
-pub fn fold(text: &str) -> String {
-    text.to_lowercase()
+/// The ISBN digits `text` searches for: it must be digits with hyphens or spaces between them
+/// (and an ISBN-10's final X), at least [`ISBN_SEARCH_MIN_DIGITS`] of them.
+fn isbn_search(text: &str) -> Option<String> {
+    if let Ok(isbn) = Isbn::parse(text) {
+        return Some(isbn.to_string());
+    }
+    let digits: String = text
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' ' | '\u{2010}' | '\u{2011}'))
+        .collect();
+    (digits.len() >= ISBN_SEARCH_MIN_DIGITS && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then_some(digits)
+}
+
+/// An ISBN as typed (ISBN-10 or -13, hyphens and spaces allowed) in its 13-digit form; blank
+/// is none.
+fn isbn(raw: Option<&str>) -> Result<Option<Isbn>> {
+    Isbn::parse_optional(raw.unwrap_or(""))
+        .map_err(|error| Error::validation("isbn", error.to_string()))
 }
 
 fn title(raw: &str) -> Result<String> {
@@ -427,12 +466,74 @@ mod tests {
     }
 
     #[test]
+    fn isbns_are_checked_and_stored_as_13_digits() -> Result<()> {
+        let with = |isbn: &str| BookDraft {
+            isbn: Some(isbn.to_owned()),
+            ..ok_draft()
+        };
+        for typed in [
+            "9780441013593",
+            "978-0-441-01359-3",
+            "0-441-01359-7",
+            " 0441013597 ",
+        ] {
+            assert_eq!(
+                draft(&with(typed))?
+                    .isbn
+                    .map(|isbn| isbn.to_string())
+                    .as_deref(),
+                Some("9780441013593"),
+                "{typed:?} is stored as Dune's ISBN-13"
+            );
+        }
+        assert_eq!(draft(&with("  "))?.isbn, None, "a blank ISBN is none");
+        assert_eq!(draft(&ok_draft())?.isbn, None, "no ISBN is none");
+        let (field, message) = rejection(&with("978-0-441-01359-4"));
+        assert_eq!(
+            (field, message.as_str()),
+            (
+                "isbn",
+                "The ISBN's check digit is 4 but should be 3: a digit may be mistyped."
+            ),
+            "a wrong check digit is refused on the ISBN field, saying which digit is right"
+        );
+        let (field, message) = rejection(&with("97804410135"));
+        assert_eq!(field, "isbn", "a wrong length is refused on the ISBN field");
+        assert_eq!(message, "An ISBN has 10 or 13 digits; this one has 11.");
+        Ok(())
+    }
+
+    #[test]
+    fn digit_searches_also_look_for_an_isbn() -> Result<()> {
+        let isbn_of = |text: &str| -> Result<Option<String>> {
+            Ok(search(text)?.and_then(|search| search.isbn))
+        };
+        assert_eq!(
+            isbn_of("0-441-01359-7")?.as_deref(),
+            Some("9780441013593"),
+            "a whole ISBN-10 searches for its ISBN-13"
+        );
+        assert_eq!(
+            isbn_of("978 0441")?.as_deref(),
+            Some("9780441"),
+            "the start of an ISBN, spaces dropped"
+        );
+        assert_eq!(
+            isbn_of("1984")?,
+            None,
+            "four digits are a title's number, not an ISBN"
+        );
+        assert_eq!(isbn_of("Dune 2")?, None, "words are not an ISBN");
+        Ok(())
+    }
+
+    #[test]
     fn search_is_folded_and_bounded() -> Result<()> {
         assert_eq!(search("  ")?, None, "blank search means no search");
         assert_eq!(
-            search(" ÉCOLE ")?.as_deref(),
-            Some("école"),
-            "search is trimmed and folded"
+            search(" ÉCOLE ")?.map(|search| search.folded).as_deref(),
+            Some("ecole"),
+            "search is trimmed and folded, accents and all"
         );
         assert!(
             search(&"s".repeat(limits::SEARCH_MAX))?.is_some(),

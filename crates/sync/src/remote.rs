@@ -50,9 +50,9 @@ const MAX_ERROR_BODY_BYTES: usize = 64 << 10;
 /// under [`MAX_ANSWER_BYTES`] whatever the books hold.
 const FETCH_IDS: usize = 100;
 
-/// The columns of `sync_rows` the client reads.
-const ROW_COLUMNS: &str =
-    "id,title,author,status,notes,rating,started_on,finished_on,deleted,version,hlc,created_at,updated_at";
+/// The columns of `sync_rows` the client reads (`isbn` since `migrations/0005_isbn.sql`).
+const ROW_COLUMNS: &str = "id,title,author,status,notes,rating,started_on,finished_on,isbn,\
+                           deleted,version,hlc,created_at,updated_at";
 
 /// One outbox entry as `sync_push` takes it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -202,6 +202,9 @@ pub(crate) struct ServerBook {
     pub started_on: Option<String>,
     /// Finish date.
     pub finished_on: Option<String>,
+    /// ISBN-13 (the server keeps 13 checked digits).
+    #[serde(default)]
+    pub isbn: Option<String>,
     /// Tombstone.
     pub deleted: bool,
     /// Version of the last change.
@@ -233,6 +236,7 @@ impl ServerBook {
             &f.rating,
             &f.started_on,
             &f.finished_on,
+            &f.isbn,
             &f.deleted,
         ]
         .into_iter()
@@ -249,6 +253,7 @@ impl ServerBook {
             rating: self.rating,
             started_on: self.started_on,
             finished_on: self.finished_on,
+            isbn: self.isbn,
             deleted: self.deleted,
             version: self.version,
             hlc,
@@ -275,6 +280,8 @@ pub(crate) struct FieldVersions {
     pub started_on: Option<FieldStamp>,
     /// Finish date's stamp.
     pub finished_on: Option<FieldStamp>,
+    /// ISBN's stamp.
+    pub isbn: Option<FieldStamp>,
     /// Tombstone's stamp.
     pub deleted: Option<FieldStamp>,
 }

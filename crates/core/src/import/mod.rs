@@ -130,6 +130,7 @@ impl ImportRow {
             rating: self.rating,
             started_on: self.started_on.clone(),
             finished_on: self.finished_on.clone(),
+            isbn: self.isbn.map(|isbn| isbn.to_string()),
         }
     }
 }

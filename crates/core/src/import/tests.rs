@@ -690,6 +690,7 @@ fn sample_books() -> Vec<(Book, Option<Isbn>)> {
         rating: None,
         started_on: None,
         finished_on: None,
+        isbn: None,
         created_at: 1_704_150_000_000 + n as i64 * 86_400_123,
         updated_at: 1_707_650_000_000 + n as i64 * 3_600_007,
     };
@@ -775,6 +776,7 @@ fn book_of(row: &ImportRow, id: BookId, at: i64) -> Book {
         rating: row.rating,
         started_on: row.started_on.clone(),
         finished_on: row.finished_on.clone(),
+        isbn: row.isbn.map(|isbn| isbn.to_string()),
         created_at: row.created_at.unwrap_or(at),
         updated_at: row.updated_at.unwrap_or(at),
     }
@@ -893,6 +895,7 @@ fn many_generated_books_round_trip_through_both_bookwish_formats() -> TestResult
                 rating: (n % 6 != 0).then_some((n % 5) as u8 + 1),
                 started_on: (n % 2 == 0).then(|| format!("20{:02}-01-{:02}", n % 25, n % 28 + 1)),
                 finished_on: (n % 4 == 0).then(|| format!("20{:02}-12-31", n % 25)),
+                isbn: None,
                 created_at: 1_600_000_000_000 + i64::from(n) * 1_234_567,
                 updated_at: 1_700_000_000_000 + i64::from(n) * 7_654_321,
             };

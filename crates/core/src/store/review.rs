@@ -212,6 +212,7 @@ mod tests {
             rating: Some(3),
             started_on: Some("2026-01-02".into()),
             finished_on: None,
+            isbn: None,
             created_at: 0,
             updated_at: 0,
         }

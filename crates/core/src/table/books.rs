@@ -3,18 +3,20 @@
 //! Title/Author sorts read. Only this module writes the table, so [`fold`] is applied in exactly
 //! one place.
 
+use std::collections::HashMap;
+
 use bookwish_ipc::{Book, BookId, Sort, Status, StatusCounts};
 use rusqlite::{params, CachedStatement, Connection, OptionalExtension, Row, Transaction};
 use uuid::Uuid;
 
 use crate::error::Result;
 use crate::fields::Fields;
+use crate::fold::fold;
 use crate::table::{count, parse_column};
-use crate::validate::fold;
 
 /// The columns of a [`Book`], in the order [`book_from_row`] reads them.
-const BOOK_COLUMNS: &str =
-    "id, title, author, status, notes, rating, started_on, finished_on, created_at, updated_at";
+const BOOK_COLUMNS: &str = "id, title, author, status, notes, rating, started_on, finished_on, \
+                            isbn, created_at, updated_at";
 
 /// A book row with the columns the UI never sees.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,8 +36,8 @@ pub(crate) fn load(conn: &Connection, id: BookId) -> Result<Option<StoredBook>> 
         .query_row([id.to_string()], |row| {
             Ok(StoredBook {
                 book: book_from_row(row)?,
-                deleted: row.get(10)?,
-                server_version: row.get(11)?,
+                deleted: row.get(11)?,
+                server_version: row.get(12)?,
             })
         })
         .optional()?;
@@ -46,8 +48,8 @@ pub(crate) fn load(conn: &Connection, id: BookId) -> Result<Option<StoredBook>> 
 pub(crate) fn insert(tx: &Transaction<'_>, book: &Book) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO books (id, title, author, status, notes, rating, started_on, finished_on,
-                            created_at, updated_at, title_fold, author_fold)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                            isbn, created_at, updated_at, title_fold, author_fold)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(params![
         book.id.to_string(),
@@ -58,6 +60,7 @@ pub(crate) fn insert(tx: &Transaction<'_>, book: &Book) -> Result<()> {
         book.rating,
         book.started_on,
         book.finished_on,
+        book.isbn,
         book.created_at,
         book.updated_at,
         fold(&book.title),
@@ -76,7 +79,7 @@ pub(crate) fn write_fields(
 ) -> Result<()> {
     tx.prepare_cached(
         "UPDATE books SET title = ?2, author = ?3, status = ?4, notes = ?5, rating = ?6,
-                          started_on = ?7, finished_on = ?8,
+                          started_on = ?7, finished_on = ?8, isbn = ?12,
                           updated_at = ifnull(?9, updated_at),
                           title_fold = ?10, author_fold = ?11
          WHERE id = ?1",
@@ -93,6 +96,7 @@ pub(crate) fn write_fields(
         updated_at,
         fold(&fields.title),
         fold(&fields.author),
+        fields.isbn.map(|isbn| isbn.to_string()),
     ])?;
     Ok(())
 }
@@ -146,13 +150,13 @@ impl<'c> Upsert<'c> {
         Ok(Upsert(tx.prepare_cached(
             "INSERT INTO books (id, title, author, status, notes, rating, started_on, finished_on,
                                 deleted, created_at, updated_at, server_version, title_fold,
-                                author_fold)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                                author_fold, isbn)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
              ON CONFLICT (id) DO UPDATE SET
                  title = excluded.title, author = excluded.author, status = excluded.status,
                  notes = excluded.notes, rating = excluded.rating,
                  started_on = excluded.started_on, finished_on = excluded.finished_on,
-                 deleted = excluded.deleted,
+                 isbn = excluded.isbn, deleted = excluded.deleted,
                  updated_at = max(books.updated_at, excluded.updated_at),
                  server_version = excluded.server_version,
                  title_fold = excluded.title_fold, author_fold = excluded.author_fold
@@ -178,6 +182,7 @@ impl<'c> Upsert<'c> {
             row.version,
             fold(&fields.title),
             fold(&fields.author),
+            fields.isbn.map(|isbn| isbn.to_string()),
         ])?)
     }
 }
@@ -219,21 +224,40 @@ pub(crate) fn book_from_row(row: &Row<'_>) -> rusqlite::Result<Book> {
         rating: row.get(5)?,
         started_on: row.get(6)?,
         finished_on: row.get(7)?,
-        created_at: row.get(8)?,
-        updated_at: row.get(9)?,
+        isbn: row.get(8)?,
+        created_at: row.get(9)?,
+        updated_at: row.get(10)?,
     })
 }
 
-/// The list query; its parameters are `:status` and `:search` when filtered and searched.
-pub(crate) fn list_sql(by_status: bool, by_search: bool, sort: Sort) -> String {
+/// What a search asks of the list query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SearchBy {
+    /// No search.
+    Nothing,
+    /// `:search` in the folded title or author.
+    Text,
+    /// That, or an ISBN starting with `:isbn` (as an ISBN-13, or as the ISBN-10 inside it).
+    TextOrIsbn,
+}
+
+/// The list query; its parameters are `:status`, `:search` and `:isbn` when filtered and
+/// searched.
+pub(crate) fn list_sql(by_status: bool, search: SearchBy, sort: Sort) -> String {
     let mut sql = format!("SELECT {BOOK_COLUMNS} FROM books WHERE deleted = 0");
     if by_status {
         sql.push_str(" AND status = :status");
     }
-    if by_search {
-        // instr() on pre-folded text: a literal substring test, so %, _ and \ in the search
-        // need no escaping (LIKE would treat them as patterns, and fold ASCII only).
-        sql.push_str(" AND (instr(title_fold, :search) > 0 OR instr(author_fold, :search) > 0)");
+    // instr() on pre-folded text: a literal substring test, so %, _ and \ in the search need
+    // no escaping (LIKE would treat them as patterns, and fold ASCII only).
+    let text = "instr(title_fold, :search) > 0 OR instr(author_fold, :search) > 0";
+    match search {
+        SearchBy::Nothing => {}
+        SearchBy::Text => sql.push_str(&format!(" AND ({text})")),
+        SearchBy::TextOrIsbn => sql.push_str(&format!(
+            " AND ({text} OR substr(isbn, 1, length(:isbn)) = :isbn \
+             OR substr(isbn, 4, length(:isbn)) = :isbn)"
+        )),
     }
     sql.push_str(order_by(sort));
     sql
@@ -249,6 +273,71 @@ fn order_by(sort: Sort) -> &'static str {
             " ORDER BY author_fold = '', author_fold, title_fold, title, created_at, id"
         }
     }
+}
+
+/// One live book as import matching sees it: its fields and the folded keys it is found by.
+pub(crate) struct MatchKeys {
+    pub(crate) book: Book,
+    pub(crate) server_version: Option<i64>,
+    pub(crate) title_fold: String,
+    pub(crate) author_fold: String,
+}
+
+/// Every live book with its folded title and author, oldest first (so, of two equal books, the
+/// first added is the one an import matches).
+pub(crate) fn live_with_keys(conn: &Connection) -> Result<Vec<MatchKeys>> {
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT {BOOK_COLUMNS}, server_version, title_fold, author_fold FROM books
+         WHERE deleted = 0 ORDER BY created_at, id"
+    ))?;
+    let rows = statement.query_map([], |row| {
+        Ok(MatchKeys {
+            book: book_from_row(row)?,
+            server_version: row.get(11)?,
+            title_fold: row.get(12)?,
+            author_fold: row.get(13)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// The deleted books (tombstones), with their server versions.
+pub(crate) fn tombstones(conn: &Connection) -> Result<HashMap<BookId, Option<i64>>> {
+    let mut statement =
+        conn.prepare_cached("SELECT id, server_version FROM books WHERE deleted = 1")?;
+    let rows = statement.query_map([], |row| {
+        Ok((parse_column(row, 0, Uuid::try_parse)?, row.get(1)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<HashMap<_, _>>>()?)
+}
+
+/// Every live book, oldest first (the order an export writes).
+pub(crate) fn live_oldest_first(conn: &Connection) -> Result<Vec<Book>> {
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT {BOOK_COLUMNS} FROM books WHERE deleted = 0 ORDER BY created_at, id"
+    ))?;
+    let rows = statement.query_map([], book_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// Rewrites the folded columns of every book with [`fold`] (after the fold changed).
+pub(crate) fn refold_all(tx: &Transaction<'_>) -> Result<usize> {
+    let mut read = tx.prepare("SELECT id, title, author FROM books")?;
+    let rows = read
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut write =
+        tx.prepare("UPDATE books SET title_fold = ?2, author_fold = ?3 WHERE id = ?1")?;
+    for (id, title, author) in &rows {
+        write.execute(params![id, fold(title), fold(author)])?;
+    }
+    Ok(rows.len())
 }
 
 /// Live books per status.

@@ -121,8 +121,9 @@ pub(crate) fn last_stamp(conn: &Connection) -> Result<Option<Stamp>> {
     Ok(stamp)
 }
 
-/// The clock of `device` as persisted.
-fn clock(conn: &Connection, device: Uuid) -> Result<Clock> {
+/// The clock of `device` as persisted: for a batch of edits in one transaction that stamps
+/// many times and persists the last stamp once ([`save_stamp`]).
+pub(crate) fn clock(conn: &Connection, device: Uuid) -> Result<Clock> {
     Ok(match last_stamp(conn)? {
         Some(last) => Clock::resume(last, device),
         None => Clock::new(device),
@@ -135,6 +136,11 @@ pub(crate) fn tick(tx: &Transaction<'_>, device: Uuid, wall_ms: u64) -> Result<S
     let stamp = clock(tx, device)?.now(wall_ms);
     set(tx, Key::Hlc, &stamp.to_string())?;
     Ok(stamp)
+}
+
+/// Persists `stamp` as the clock's last one (after a batch stamped with [`clock`]).
+pub(crate) fn save_stamp(tx: &Transaction<'_>, stamp: Stamp) -> Result<()> {
+    set(tx, Key::Hlc, &stamp.to_string())
 }
 
 /// Moves the persisted clock past `remote` (a stamp pulled from another device), so every

@@ -6,9 +6,11 @@
 //! - [`outbox`]: one pending mutation per book;
 //! - [`meta`]: small facts under typed keys (device id, clock, cursor, settings);
 //! - [`issues`]: what sync leaves for the user — conflicts, refused changes and pulled rows this
-//!   version cannot read.
+//!   version cannot read;
+//! - [`imports`]: what each import from a file did, so it can be undone as a whole.
 
 pub(crate) mod books;
+pub(crate) mod imports;
 pub(crate) mod issues;
 pub(crate) mod meta;
 pub(crate) mod outbox;

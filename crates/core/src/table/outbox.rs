@@ -236,7 +236,8 @@ mod tests {
             Value::Object(entry.patch),
             json!({
                 "title": "Dune", "author": "Frank Herbert", "status": "Wishlist", "notes": "",
-                "rating": 4, "started_on": "2024-01-02", "finished_on": null, "deleted": false,
+                "rating": 4, "started_on": "2024-01-02", "finished_on": null, "isbn": null,
+                "deleted": false,
             }),
             "a create's patch holds every field"
         );
@@ -279,7 +280,8 @@ mod tests {
             Value::Object(entry.patch),
             json!({
                 "title": "Dune Messiah", "author": "", "status": "Wishlist", "notes": "",
-                "rating": 5, "started_on": null, "finished_on": null, "deleted": false,
+                "rating": 5, "started_on": null, "finished_on": null, "isbn": null,
+                "deleted": false,
             }),
             "create + update is one create carrying the latest values"
         );

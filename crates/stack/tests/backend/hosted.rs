@@ -221,8 +221,8 @@ async fn the_pull_is_postgrests_own_keyset_read_with_the_claim_read_once() {
     assert_eq!(
         keys,
         [
-            "author", "created_at", "deleted", "finished_on", "hlc", "id", "notes", "rating",
-            "started_on", "status", "title", "updated_at", "version"
+            "author", "created_at", "deleted", "finished_on", "hlc", "id", "isbn", "notes",
+            "rating", "started_on", "status", "title", "updated_at", "version"
         ],
         "a pulled row carries what the client uses and nothing else (no user_id, no field_versions)"
     );

@@ -8,6 +8,7 @@ mod bad_input;
 mod bounds;
 mod hosted;
 mod idp;
+mod isbn;
 mod keyset;
 mod lifecycle;
 mod lockdown;

@@ -313,3 +313,81 @@ async fn delete_beats_a_concurrent_edit_and_can_be_restored() {
         "a delete pushed after a concurrent edit still deletes"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_isbn_merges_and_conflicts_like_every_field() {
+    let stack = stack().await;
+    let lease = lease().await;
+    let tokens = LoginTokens::login(stack, lease.user).await;
+    let mut a = Device::new(&stack.rest_url(), &tokens);
+    let mut b = Device::new(&stack.rest_url(), &tokens);
+    let dune = a.store.add(&draft("Dune")).unwrap();
+    a.sync().await;
+    b.sync().await;
+
+    // Different fields: A types the ISBN-10, B fixes the title.
+    a.store
+        .update(
+            dune.id,
+            &BookDraft {
+                isbn: Some("0-441-01359-7".into()),
+                ..draft("Dune")
+            },
+        )
+        .unwrap();
+    b.store.update(dune.id, &draft("Dune (Ace)")).unwrap();
+    a.sync().await;
+    b.sync().await;
+    a.sync().await;
+    all_equal(stack, lease.user, &[&a, &b]).await;
+    let server = server_books(stack, lease.user).await;
+    assert_eq!(
+        (
+            server[&dune.id.to_string()]["title"].as_str(),
+            server[&dune.id.to_string()]["isbn"].as_str()
+        ),
+        (Some("Dune (Ace)"), Some("9780441013593")),
+        "A's ISBN (as 13 digits) and B's title both survive the merge"
+    );
+
+    // The same field: B's later ISBN wins; A keeps its own as the losing value.
+    let with_isbn = |isbn: &str| BookDraft {
+        isbn: Some(isbn.into()),
+        ..draft("Dune (Ace)")
+    };
+    a.store
+        .update(dune.id, &with_isbn("9780340960196"))
+        .unwrap();
+    next_millisecond().await;
+    b.store
+        .update(dune.id, &with_isbn("9780593099322"))
+        .unwrap();
+    b.sync().await;
+    let report = a.sync().await;
+    assert_eq!(report.conflicts, 1, "A's earlier ISBN conflicts with B's");
+    b.sync().await;
+    all_equal(stack, lease.user, &[&a, &b]).await;
+    assert_eq!(
+        a.store.get(dune.id).unwrap().isbn.as_deref(),
+        Some("9780593099322"),
+        "the later clock's ISBN wins on every device"
+    );
+    let lost = a.store.sync_issues().unwrap().conflicts;
+    assert_eq!(lost.len(), 1, "A keeps the conflict for its user");
+    assert_eq!(
+        (lost[0].field.as_str(), lost[0].other.as_str()),
+        ("ISBN", "9780340960196"),
+        "the review panel names the field and offers A's value"
+    );
+    a.store
+        .resolve_conflict(lost[0].id, ConflictChoice::UseOther)
+        .unwrap();
+    a.sync().await;
+    b.sync().await;
+    all_equal(stack, lease.user, &[&a, &b]).await;
+    assert_eq!(
+        b.store.get(dune.id).unwrap().isbn.as_deref(),
+        Some("9780340960196"),
+        "using the other value is an ordinary edit that reaches every device"
+    );
+}

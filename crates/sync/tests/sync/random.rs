@@ -17,6 +17,13 @@ use crate::support::{lease, reset_user, server_books, stack, Device, LoginTokens
 
 const DEVICES: usize = 3;
 const STEPS: usize = 14;
+/// ISBNs an edit may set (as typed: one ISBN-10, stored as its ISBN-13), or none.
+const ISBNS: [Option<&str>; 4] = [
+    Some("9780441013593"),
+    Some("0-7653-2635-3"),
+    Some("9791032305690"),
+    None,
+];
 
 #[derive(Default)]
 struct Model {
@@ -104,28 +111,23 @@ async fn one_run(
                 model.wrote(book.id, "title", json!(title));
                 model.wrote(book.id, "notes", json!(""));
                 model.wrote(book.id, "rating", Value::Null);
+                model.wrote(book.id, "isbn", Value::Null);
             }
             2 | 3 if !live.is_empty() => {
                 let id = live[rng.usize(..live.len())];
                 let book = device.store.get(id).unwrap();
-                let mut draft = BookDraft {
-                    title: book.title.clone(),
-                    author: book.author.clone(),
-                    status: book.status,
-                    notes: book.notes.clone(),
-                    rating: book.rating,
-                    started_on: book.started_on.clone(),
-                    finished_on: book.finished_on.clone(),
-                };
-                match rng.u8(..3) {
+                let mut draft = BookDraft::from(&book);
+                match rng.u8(..4) {
                     0 => draft.title = format!("t{}", rng.u16(..1000)),
                     1 => draft.notes = format!("n{}", rng.u16(..1000)),
+                    2 => draft.isbn = ISBNS[rng.usize(..ISBNS.len())].map(str::to_owned),
                     _ => draft.rating = Some(rng.u8(1..=5)),
                 }
-                device.store.update(id, &draft).unwrap();
+                let saved = device.store.update(id, &draft).unwrap();
                 model.wrote(id, "title", json!(draft.title));
                 model.wrote(id, "notes", json!(draft.notes));
                 model.wrote(id, "rating", json!(draft.rating));
+                model.wrote(id, "isbn", json!(saved.isbn));
             }
             4 if !live.is_empty() => {
                 let id = live[rng.usize(..live.len())];

@@ -238,7 +238,8 @@ pub fn http() -> reqwest::Client {
         .unwrap()
 }
 
-const FIELDS_SQL: &str = "title, author, status, notes, rating, started_on, finished_on, deleted";
+const FIELDS_SQL: &str =
+    "title, author, status, notes, rating, started_on, finished_on, deleted, isbn";
 
 /// Synced fields of every local book, by id, as JSON (deleted as a bool).
 pub fn local_books(path: &std::path::Path) -> BTreeMap<String, Value> {
@@ -260,6 +261,7 @@ pub fn local_books(path: &std::path::Path) -> BTreeMap<String, Value> {
                     "started_on": r.get::<_, Option<String>>(6)?,
                     "finished_on": r.get::<_, Option<String>>(7)?,
                     "deleted": r.get::<_, bool>(8)?,
+                    "isbn": r.get::<_, Option<String>>(9)?,
                 }),
             ))
         })
@@ -274,7 +276,7 @@ pub async fn server_books(stack: &Stack, user: TestUser) -> BTreeMap<String, Val
             "select coalesce(json_object_agg(id, json_build_object(\
                'title', title, 'author', author, 'status', status, 'notes', notes, \
                'rating', rating, 'started_on', started_on, 'finished_on', finished_on, \
-               'deleted', deleted)), '{{}}') from public.books where user_id = '{}'",
+               'deleted', deleted, 'isbn', isbn)), '{{}}') from public.books where user_id = '{}'",
             user.sub
         ))
         .await
