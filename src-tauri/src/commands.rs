@@ -7,8 +7,9 @@ use std::future::Future;
 
 use bookwish_ipc::commands::{
     AddBook, CancelSignIn, Command, DeleteBook, DiscardRejection, DismissUnreadable, FixRejection,
-    GetAppInfo, GetLocalBooksOffer, GetSyncIssues, GetSyncStatus, KeepLocalBooks, ListBooks,
-    MoveLocalBooks, ResolveConflict, RestoreBook, SetStatus, SignIn, SignOut, SyncNow, UpdateBook,
+    GetAppInfo, GetDiagnostics, GetLocalBooksOffer, GetSyncIssues, GetSyncStatus, KeepLocalBooks,
+    ListBooks, MoveLocalBooks, ResolveConflict, RestoreBook, SetStatus, SignIn, SignOut, SyncNow,
+    UpdateBook,
 };
 use bookwish_ipc::IpcError;
 use tauri::{AppHandle, Manager};
@@ -179,6 +180,12 @@ impl Handle for MoveLocalBooks {
 impl Handle for KeepLocalBooks {
     async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
         state(app).keep_local_books().await
+    }
+}
+
+impl Handle for GetDiagnostics {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        state(app).diagnostics().await
     }
 }
 

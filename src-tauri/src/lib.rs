@@ -121,16 +121,11 @@ fn open_link(app: &AppHandle, url: tauri::Url) {
 }
 
 fn init_logging(paths: &Paths) -> anyhow::Result<tracing_appender::non_blocking::WorkerGuard> {
-    bookwish_core::accounts::create_private_dir(&paths.log_dir)
-        .with_context(|| format!("cannot create {}", paths.log_dir.display()))?;
-    let appender = tracing_appender::rolling::Builder::new()
-        .rotation(tracing_appender::rolling::Rotation::DAILY)
-        .filename_prefix("bookwish")
-        .filename_suffix("log")
-        .max_log_files(7)
-        .build(&paths.log_dir)
-        .context("cannot open the log file")?;
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    // One file a day, a week kept, readable by the user only (the core's writer: the rolling
+    // writer of tracing-appender cannot set a file's mode); written off the calling thread.
+    let file = bookwish_core::logfile::LogFile::open(&paths.log_dir)
+        .with_context(|| format!("cannot open the log in {}", paths.log_dir.display()))?;
+    let (writer, guard) = tracing_appender::non_blocking(file);
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // try_init: a second run() in one process (tests) keeps the first subscriber.

@@ -58,6 +58,7 @@ pub struct AppState {
     sync: Mutex<Option<SyncHandle>>,
     edited: Arc<Notify>,
     version: String,
+    log_dir: PathBuf,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -129,6 +130,7 @@ impl AppState {
             sync: Mutex::new(None),
             edited: Arc::new(Notify::new()),
             version,
+            log_dir: paths.log_dir.clone(),
         })
     }
 
@@ -181,6 +183,35 @@ impl AppState {
         if let Some(handle) = lock(&self.sync).as_ref() {
             handle.trigger(trigger);
         }
+    }
+
+    /// The diagnostics text the window offers to copy when sync fails: version, OS, account
+    /// kind (never who), sync's state and the recent log, with secrets taken out by the core.
+    pub async fn diagnostics(&self) -> Result<String, IpcError> {
+        let account = match self.account() {
+            Account::SignedIn { .. } => "signed in",
+            Account::LocalOnly {
+                sign_in_available: true,
+            } => "local-only (sign-in configured)",
+            Account::LocalOnly { .. } => "local-only",
+        };
+        let report = bookwish_core::diagnostics::Report {
+            version: self.version.clone(),
+            account: account.to_owned(),
+            sync: self.sync_status(),
+            ..Default::default()
+        };
+        let log_dir = self.log_dir.clone();
+        tauri::async_runtime::spawn_blocking(move || {
+            bookwish_core::diagnostics::Report {
+                os: bookwish_core::diagnostics::os_description(),
+                log: bookwish_core::diagnostics::recent_log(&log_dir),
+                ..report
+            }
+            .render()
+        })
+        .await
+        .map_err(|_| internal("while gathering the diagnostics"))
     }
 
     /// The sync status, or `None` while no account syncs.

@@ -7,8 +7,8 @@ use std::time::Duration;
 use bookwish_ipc::Profile;
 use openidconnect::core::{CoreAuthenticationFlow, CoreIdToken, CoreIdTokenClaims};
 use openidconnect::{
-    AccessTokenHash, ClaimsVerificationError, CsrfToken, Nonce, NonceVerifier,
-    OAuth2TokenResponse, PkceCodeChallenge, RefreshToken, Scope, SubjectIdentifier,
+    AccessTokenHash, ClaimsVerificationError, CsrfToken, Nonce, NonceVerifier, OAuth2TokenResponse,
+    PkceCodeChallenge, RefreshToken, Scope, SubjectIdentifier,
 };
 use url::Url;
 
@@ -713,7 +713,11 @@ impl Auth {
     }
 
     /// [`Auth::keychain`] with the keychain's own error.
-    async fn keychain_raw<T, F>(&self, call: F, account: &str) -> std::result::Result<T, KeychainError>
+    async fn keychain_raw<T, F>(
+        &self,
+        call: F,
+        account: &str,
+    ) -> std::result::Result<T, KeychainError>
     where
         T: Send + 'static,
         F: FnOnce(&dyn SecretStore, &str) -> std::result::Result<T, KeychainError> + Send + 'static,

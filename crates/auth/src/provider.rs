@@ -123,9 +123,15 @@ impl Provider {
 /// which ID tokens are believed.
 fn check_endpoints(metadata: &Metadata) -> Result<(), Error> {
     let endpoints = [
-        ("authorization", Some(metadata.authorization_endpoint().url())),
+        (
+            "authorization",
+            Some(metadata.authorization_endpoint().url()),
+        ),
         ("token", metadata.token_endpoint().map(|url| url.url())),
-        ("userinfo", metadata.userinfo_endpoint().map(|url| url.url())),
+        (
+            "userinfo",
+            metadata.userinfo_endpoint().map(|url| url.url()),
+        ),
         ("JWKS", Some(metadata.jwks_uri().url())),
     ];
     for (name, url) in endpoints {

@@ -248,10 +248,19 @@ mod tests {
             email: "alice@example.com".into(),
         }
         .save(&state)?;
-        let file = std::fs::metadata(Record::path(&state))?.permissions().mode() & 0o777;
-        assert_eq!(file, 0o600, "the record names the user and their email: user only, is {file:o}");
+        let file = std::fs::metadata(Record::path(&state))?
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(
+            file, 0o600,
+            "the record names the user and their email: user only, is {file:o}"
+        );
         let folder = std::fs::metadata(&state)?.permissions().mode() & 0o777;
-        assert_eq!(folder, 0o700, "the folder it creates is the user's only, is {folder:o}");
+        assert_eq!(
+            folder, 0o700,
+            "the folder it creates is the user's only, is {folder:o}"
+        );
         Ok(())
     }
 

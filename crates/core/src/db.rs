@@ -251,9 +251,16 @@ mod tests {
         db.conn
             .execute_batch("CREATE TABLE probe(x); INSERT INTO probe VALUES (1);")?;
         let found = modes(&path);
-        assert_eq!(found.len(), 3, "the database, its WAL and its shared memory exist");
+        assert_eq!(
+            found.len(),
+            3,
+            "the database, its WAL and its shared memory exist"
+        );
         for (file, mode) in &found {
-            assert_eq!(*mode, 0o600, "{file} must be readable by the user only, is {mode:o}");
+            assert_eq!(
+                *mode, 0o600,
+                "{file} must be readable by the user only, is {mode:o}"
+            );
         }
 
         // A file an older Bookwish made with the default mode is made private when opened

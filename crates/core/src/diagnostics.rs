@@ -84,8 +84,10 @@ impl Report {
 }
 
 fn utc(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map_or_else(|| ms.to_string(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+        || ms.to_string(),
+        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
 }
 
 /// The OS name, version and architecture: `/etc/os-release`'s name on Linux, else the
@@ -175,10 +177,9 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             |_| "[token removed]".to_owned(),
         ),
         // E-mail addresses.
-        rule(
-            r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}",
-            |_| "[e-mail removed]".to_owned(),
-        ),
+        rule(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}", |_| {
+            "[e-mail removed]".to_owned()
+        }),
         // Clerk-style user ids.
         rule(r"\buser_[A-Za-z0-9]{6,}", |_| "user_[removed]".to_owned()),
         // Long opaque strings of letters and digits (refresh tokens, keys), but not UUIDs
@@ -225,8 +226,11 @@ mod tests {
              2026-11-03T10:00:05Z  INFO token body {{\"access_token\": \"{JWT}\", \"id_token\":\"{JWT}\"}}\n"
         );
         std::fs::write(
-            dir.path()
-                .join(format!("{}.2026-11-03.{}", crate::logfile::PREFIX, crate::logfile::SUFFIX)),
+            dir.path().join(format!(
+                "{}.2026-11-03.{}",
+                crate::logfile::PREFIX,
+                crate::logfile::SUFFIX
+            )),
             log,
         )?;
         let report = Report {
@@ -285,14 +289,22 @@ mod tests {
     fn plain_words_ids_and_paths_survive_redaction() {
         let line = "device 0192f0c4-7a1b-7cde-8f00-123456789abc pulled 1000 rows in 42 ms \
                     from /home/me/.local/share/app.bookwish.desktop/accounts";
-        assert_eq!(redact(line), line, "UUIDs, counts and paths are not secrets");
+        assert_eq!(
+            redact(line),
+            line,
+            "UUIDs, counts and paths are not secrets"
+        );
     }
 
     #[test]
     fn only_the_last_lines_of_the_newest_files_are_read() -> anyhow::Result<()> {
         let dir = tempfile::tempdir()?;
         let name = |day: &str| {
-            format!("{}.{day}.{}", crate::logfile::PREFIX, crate::logfile::SUFFIX)
+            format!(
+                "{}.{day}.{}",
+                crate::logfile::PREFIX,
+                crate::logfile::SUFFIX
+            )
         };
         let old: String = (0..LOG_LINES).map(|i| format!("old {i}\n")).collect();
         std::fs::write(dir.path().join(name("2026-11-01")), old)?;
@@ -302,7 +314,11 @@ mod tests {
         assert_eq!(lines.len(), LOG_LINES, "at most {LOG_LINES} lines");
         assert_eq!(lines.last(), Some(&"new 2"), "ending with the newest line");
         assert_eq!(lines[LOG_LINES - 3], format!("old {}", LOG_LINES - 1));
-        assert_eq!(recent_log(&dir.path().join("missing")), "", "no log: nothing");
+        assert_eq!(
+            recent_log(&dir.path().join("missing")),
+            "",
+            "no log: nothing"
+        );
         Ok(())
     }
 }

@@ -143,7 +143,10 @@ mod tests {
         drop(log);
         let _log = LogFile::open(&logs)?;
         let mode = std::fs::metadata(&made[0])?.permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600, "reopened, the log is private again, is {mode:o}");
+        assert_eq!(
+            mode, 0o600,
+            "reopened, the log is private again, is {mode:o}"
+        );
         Ok(())
     }
 
@@ -167,7 +170,10 @@ mod tests {
             !kept[0].ends_with(format!("{PREFIX}.2020-01-01.{SUFFIX}")),
             "the oldest went first"
         );
-        assert!(dir.path().join("other.txt").exists(), "other files are left alone");
+        assert!(
+            dir.path().join("other.txt").exists(),
+            "other files are left alone"
+        );
         let today = std::fs::read_to_string(kept.last().expect("today's file"))?;
         assert_eq!(today, "first\nsecond\n", "lines are appended in order");
         Ok(())

@@ -51,6 +51,7 @@ macro_rules! with_commands {
                 => Option<$crate::LocalBooksOffer>,
             move_local_books: $crate::commands::MoveLocalBooks => $crate::MovedBooks,
             keep_local_books: $crate::commands::KeepLocalBooks => (),
+            diagnostics: $crate::commands::GetDiagnostics => String,
         }
     };
 }
@@ -192,6 +193,11 @@ pub struct MoveLocalBooks {}
 /// Keeps the local-only books on this computer; not asked again for this account.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeepLocalBooks {}
+
+/// What went wrong, for the user to copy: the app's version, the OS, sync's state and the
+/// recent log, with tokens, codes, query strings, e-mail addresses and user ids taken out.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetDiagnostics {}
 
 #[cfg(test)]
 mod tests {

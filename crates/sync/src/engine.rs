@@ -615,7 +615,10 @@ async fn run<T: TokenSource>(
                 tracing::debug!(?wait, attempt, "sync will retry");
                 retry = Instant::now().checked_add(wait);
                 if retry.is_none() {
-                    tracing::warn!(?wait, "a retry delay past the clock's range; waiting for a trigger");
+                    tracing::warn!(
+                        ?wait,
+                        "a retry delay past the clock's range; waiting for a trigger"
+                    );
                 }
             }
             Err(error) => {

@@ -238,7 +238,15 @@ mod tests {
                 !message.to_lowercase().contains("settings"),
                 "the app has no settings screen to send the user to: {message}"
             );
-            let acts = ["Sign in", "try again", "kept", "Check", "check", "Update", "Install"];
+            let acts = [
+                "Sign in",
+                "try again",
+                "kept",
+                "Check",
+                "check",
+                "Update",
+                "Install",
+            ];
             assert!(
                 acts.iter().any(|act| message.contains(act)),
                 "every message says what the user can do, or that nothing is lost: {message}"

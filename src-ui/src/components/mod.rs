@@ -5,6 +5,7 @@
 mod add_form;
 mod book_list;
 mod book_row;
+mod diagnostics;
 mod dialog;
 mod edit_form;
 mod empty;

@@ -9,10 +9,14 @@ use bookwish_ipc::{AppInfo, SyncPhase, SyncStatus};
 use gloo_timers::callback::Interval;
 use yew::prelude::*;
 
+use super::diagnostics::DiagnosticsDialog;
 use super::icons;
 use crate::actions;
 use crate::state::review::attention_text;
-use crate::state::sync::{can_sync_now, details, pending_text, phase_name, phase_text, progress};
+use crate::state::sync::{
+    can_sync_now, details, offers_diagnostics, pending_text, phase_name, phase_text, place_text,
+    progress,
+};
 use crate::state::{AuthContext, Dispatch, ReviewAction, SyncContext};
 
 /// How often "Synced n min ago" is brought up to date.
@@ -44,7 +48,7 @@ pub fn StatusBar(props: &StatusBarProps) -> Html {
                     title={format!("Your books are kept on this computer, in {}, and synced \
                                     with your account", info.data_dir)}>
                     { icons::cloud() }
-                    <span class="status-place-text">{ "Synced with your account" }</span>
+                    <span class="status-place-text">{ place_text(status.as_ref()) }</span>
                 </span>
             },
             format!("Bookwish {}", info.version),
@@ -130,6 +134,22 @@ fn SyncIndicator(props: &SyncIndicatorProps) -> Html {
             </button>
         }
     });
+    let diagnostics_open = use_state(|| false);
+    let diagnostics = offers_diagnostics(phase).then(|| {
+        let open = diagnostics_open.clone();
+        html! {
+            <button type="button" class="btn btn-xs btn-ghost sync-diagnostics"
+                data-testid="sync-diagnostics" aria-haspopup="dialog"
+                title="Copy what went wrong (no passwords, tokens or e-mail) to send to support"
+                onclick={Callback::from(move |_: MouseEvent| open.set(true))}>
+                { "Copy diagnostics…" }
+            </button>
+        }
+    });
+    let dialog = (*diagnostics_open).then(|| {
+        let open = diagnostics_open.clone();
+        html! { <DiagnosticsDialog on_close={Callback::from(move |()| open.set(false))} /> }
+    });
     let onclick =
         dispatch.map(|dispatch| Callback::from(move |_: MouseEvent| actions::sync_now(&dispatch)));
     let idle = can_sync_now(phase);
@@ -143,6 +163,8 @@ fn SyncIndicator(props: &SyncIndicatorProps) -> Html {
             </span>
             { for pending }
             { for attention }
+            { for diagnostics }
+            { for dialog }
             <button type="button" class="btn btn-xs btn-ghost sync-now" data-testid="sync-now"
                 disabled={!idle || onclick.is_none()}
                 title={if idle { "Sync with your account now" } else { "Syncing…" }}

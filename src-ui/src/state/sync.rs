@@ -84,6 +84,24 @@ pub fn phase_name(phase: &SyncPhase) -> &'static str {
     }
 }
 
+/// What the bar says about where the books are while an account is signed in (`status` is
+/// `None` while no account syncs). "Synced with your account" only while sync is in step or
+/// running: failing or offline, the books are (only) on this computer, and the bar never
+/// claims "Synced" next to an error.
+pub fn place_text(status: Option<&SyncStatus>) -> &'static str {
+    match status.map(|status| &status.phase) {
+        Some(SyncPhase::Synced { .. }) => "Synced with your account",
+        Some(SyncPhase::Syncing { .. }) => "Syncing with your account",
+        Some(SyncPhase::Offline | SyncPhase::Error { .. }) | None => "Saved on this computer",
+    }
+}
+
+/// Whether the bar offers to copy diagnostics: when sync stopped on an error (offline needs
+/// none: the network is the reason).
+pub fn offers_diagnostics(phase: &SyncPhase) -> bool {
+    matches!(phase, SyncPhase::Error { .. })
+}
+
 /// Whether "Sync now" can be pressed: not while a sync runs.
 pub fn can_sync_now(phase: &SyncPhase) -> bool {
     !matches!(phase, SyncPhase::Syncing { .. })
@@ -289,6 +307,65 @@ mod tests {
                 status: None,
             });
         assert_eq!(state.status, Some(synced(9)), "the older answer is ignored");
+    }
+
+    #[test]
+    fn nothing_reads_synced_while_sync_is_failing() {
+        let now = 100 * MIN;
+        let failing = SyncStatus {
+            phase: SyncPhase::Error {
+                reason: "The sync server sent an answer Bookwish can't use.".into(),
+            },
+            pending: 2,
+            last_success: Some(now - 5 * MIN),
+            last_error: Some("The sync server sent an answer Bookwish can't use.".into()),
+            attention: 0,
+        };
+        let state = Rc::<SyncState>::default()
+            .reduce(SyncAction::Event(synced(now - 5 * MIN)))
+            .reduce(SyncAction::Event(failing.clone()));
+        let status = state.status.as_ref().expect("the error is shown");
+        assert_eq!(status, &failing, "the error replaces the earlier success");
+        let bar = format!(
+            "{} {}",
+            place_text(Some(status)),
+            phase_text(&status.phase, now)
+        );
+        assert!(
+            !bar.contains("Synced"),
+            "the bar never claims Synced next to an error: {bar:?}"
+        );
+        assert!(
+            offers_diagnostics(&status.phase),
+            "an error offers diagnostics"
+        );
+        let offline = Rc::clone(&state).reduce(SyncAction::Event(status_with(
+            SyncPhase::Offline,
+            Some(now - 5 * MIN),
+        )));
+        let status = offline.status.as_ref().expect("offline is shown");
+        assert!(
+            !place_text(Some(status)).contains("Synced"),
+            "nor while offline"
+        );
+        assert!(
+            !offers_diagnostics(&status.phase),
+            "offline needs no diagnostics"
+        );
+        let back = offline.reduce(SyncAction::Event(synced(now)));
+        assert_eq!(
+            place_text(back.status.as_ref()),
+            "Synced with your account",
+            "once in step again, the bar says so"
+        );
+        assert_eq!(place_text(None), "Saved on this computer");
+    }
+
+    fn status_with(phase: SyncPhase, last_success: Option<i64>) -> SyncStatus {
+        SyncStatus {
+            last_success,
+            ..status(phase)
+        }
     }
 
     #[test]

@@ -91,7 +91,10 @@ async fn a_rotated_refresh_token_the_keychain_refuses_is_kept_for_the_session() 
     flaky.fail_writes.store(false, Ordering::SeqCst);
     auth.refresh().await?;
     let now_saved = fixture.stored_refresh(&BOB)?.context("saved again")?;
-    assert_ne!(now_saved, saved, "the live refresh token reached the keychain");
+    assert_ne!(
+        now_saved, saved,
+        "the live refresh token reached the keychain"
+    );
     let relaunched = fixture.auth()?;
     assert!(
         relaunched.restore().await?.is_some(),

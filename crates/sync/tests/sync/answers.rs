@@ -368,5 +368,6 @@ async fn a_page_that_does_not_move_the_cursor_stops_instead_of_looping() {
         "the repeated page is refused at once, never followed ({} pages asked)",
         case.proxy.hits(ROWS)
     );
-    case.recovers("a page repeated forever", ROWS, &expect).await;
+    case.recovers("a page repeated forever", ROWS, &expect)
+        .await;
 }

@@ -177,10 +177,7 @@ async fn forward(shared: &Shared, request: Request) -> Answer {
             outgoing = outgoing.header(name.as_str(), value.as_bytes());
         }
     }
-    let response = outgoing
-        .send()
-        .await
-        .expect("PostgREST answers the proxy");
+    let response = outgoing.send().await.expect("PostgREST answers the proxy");
     let status = response.status().as_u16();
     let headers = response
         .headers()
