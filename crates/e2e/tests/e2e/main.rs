@@ -7,4 +7,5 @@ mod offline;
 mod review;
 mod sign_in;
 mod support;
+mod unreadable;
 mod upgrade;

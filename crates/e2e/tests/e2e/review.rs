@@ -75,10 +75,8 @@ async fn a_conflict_is_shown_in_the_review_panel_and_the_other_value_can_win() -
         Ok(text) => text,
         Err(error) => {
             app.screenshot("review-no-attention").await?;
-            let account_db = data
-                .path()
-                .join("accounts")
-                .join(format!("{}.sqlite3", ALICE.sub));
+            let account_db =
+                bookwish_core::accounts::Databases::new(data.path()).account(ALICE.sub);
             let store = Store::open(&account_db)?;
             let (issues, outbox) = (store.sync_issues()?, store.outbox()?);
             return Err(error.context(format!(
