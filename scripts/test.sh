@@ -36,8 +36,11 @@ BOOKWISH_LINT_NATIVE=0 scripts/lint.sh
 # are `test = false` targets in crates/e2e, run by name once the app is built.
 # (CLIPPY_ARGS is how `cargo clippy` hands its arguments to clippy-driver.) `tauri build` runs
 # without it: the shipped binary is compiled by plain rustc.
+# The test binaries are linked by mold (Debian's package): some forty of them, each linking
+# the whole dependency tree, are where a plain `ld` spent minutes.
 LINT_CARGO=(env "RUSTC_WORKSPACE_WRAPPER=$(rustup which clippy-driver)"
-  "CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" cargo)
+  "CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+  "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS=-C link-arg=-fuse-ld=mold" cargo)
 step "clippy (native, every target) and the test build"
 "${LINT_CARGO[@]}" test --workspace --all-targets --locked --no-run
 "${LINT_CARGO[@]}" test --workspace --test e2e --test installed --locked --no-run
