@@ -1,6 +1,8 @@
 //! The Bookwish desktop shell: Tauri setup, plugins and the IPC command list. Nothing here
 //! knows the rules of a reading list; that is `bookwish_core`. The shell resolves where files
 //! live, opens the store, wires logging and deep links, and adapts IPC calls to the core.
+//! Import and export (`transfer`) open the OS file dialogs from Rust: the window never sees a
+//! path.
 
 mod account;
 mod arg;
@@ -10,6 +12,7 @@ mod network;
 mod paths;
 mod state;
 mod sync;
+mod transfer;
 
 use std::path::PathBuf;
 
@@ -35,17 +38,24 @@ pub fn run() -> anyhow::Result<()> {
             account::focus_main_window(app);
         }))
         .plugin(tauri_plugin_deep_link::init())
+        // Used from Rust only (import and export): the window is granted none of its commands.
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             setup(app.handle())?;
             Ok(())
         })
         .invoke_handler(commands::handler())
-        .on_window_event(|window, event| {
-            if let tauri::WindowEvent::Focused(true) = event {
+        .on_window_event(|window, event| match event {
+            tauri::WindowEvent::Focused(true) => {
                 if let Some(state) = window.try_state::<AppState>() {
                     state.nudge_sync(bookwish_sync::Trigger::Focus);
                 }
             }
+            // A file dropped on the window: its path stays here, the page hears of the offer.
+            tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) => {
+                transfer::dropped(window.app_handle(), paths.clone());
+            }
+            _ => {}
         })
         .run(tauri::generate_context!())
         .context("the Bookwish window could not run")

@@ -21,6 +21,7 @@ use bookwish_sync::{SyncHandle, Trigger};
 use tokio::sync::Notify;
 
 use crate::paths::Paths;
+use crate::transfer::Imports;
 
 /// Quiet time after the last edit before the log is checkpointed into the database file.
 const IDLE_CHECKPOINT: Duration = Duration::from_secs(2);
@@ -58,6 +59,7 @@ pub struct AppState {
     sync: Mutex<Option<SyncHandle>>,
     edited: Arc<Notify>,
     version: String,
+    imports: Imports,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -129,6 +131,7 @@ impl AppState {
             sync: Mutex::new(None),
             edited: Arc::new(Notify::new()),
             version,
+            imports: Imports::default(),
         })
     }
 
@@ -141,6 +144,11 @@ impl AppState {
             data_dir: self.databases.root().display().to_string(),
             problem: current.store.as_ref().err().cloned(),
         }
+    }
+
+    /// The file waiting in the import preview.
+    pub fn imports(&self) -> &Imports {
+        &self.imports
     }
 
     /// The sign-in session, or a `config` error saying sign-in is not set up.
