@@ -6,9 +6,10 @@
 use std::future::Future;
 
 use bookwish_ipc::commands::{
-    AddBook, CancelSignIn, Command, DeleteBook, DiscardRejection, DismissUnreadable, FixRejection,
-    GetAppInfo, GetDiagnostics, GetLocalBooksOffer, GetSyncIssues, GetSyncStatus, KeepLocalBooks,
-    ListBooks, MoveLocalBooks, ResolveConflict, RestoreBook, SetStatus, SignIn, SignOut, SyncNow,
+    AddBook, CancelImport, CancelSignIn, Command, ConfirmImport, DeleteBook, DiscardRejection,
+    DismissUnreadable, ExportBackup, ExportGoodreads, FixRejection, GetAppInfo, GetDiagnostics,
+    GetLocalBooksOffer, GetSyncIssues, GetSyncStatus, KeepLocalBooks, ListBooks, MoveLocalBooks,
+    PickImportFile, ResolveConflict, RestoreBook, SetStatus, SignIn, SignOut, SyncNow, UndoImport,
     UpdateBook,
 };
 use bookwish_ipc::IpcError;
@@ -16,6 +17,7 @@ use tauri::{AppHandle, Manager};
 
 use crate::account;
 use crate::state::AppState;
+use crate::transfer::{self, ExportKind};
 
 /// How the shell answers one command.
 pub trait Handle: Command {
@@ -186,6 +188,45 @@ impl Handle for KeepLocalBooks {
 impl Handle for GetDiagnostics {
     async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
         state(app).diagnostics().await
+    }
+}
+
+impl Handle for PickImportFile {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        transfer::pick(app).await
+    }
+}
+
+impl Handle for ConfirmImport {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        transfer::confirm(app, self.token, self.on_match).await
+    }
+}
+
+impl Handle for CancelImport {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        transfer::cancel(app, self.token);
+        Ok(())
+    }
+}
+
+impl Handle for UndoImport {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        state(app)
+            .edit(move |store| store.undo_import(self.import_id))
+            .await
+    }
+}
+
+impl Handle for ExportGoodreads {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        transfer::export(app, ExportKind::Goodreads).await
+    }
+}
+
+impl Handle for ExportBackup {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        transfer::export(app, ExportKind::Backup).await
     }
 }
 

@@ -4,6 +4,8 @@
 //! wires logging, deep links and the network signal, runs the sync engine, and answers the
 //! commands declared in `bookwish_ipc::commands` (commands.rs: one `Handle` impl each; the Tauri
 //! handlers are generated from the declaration list).
+//! Import and export (`transfer`) open the OS file dialogs from Rust: the window never sees a
+//! path.
 
 mod account;
 mod arg;
@@ -13,6 +15,7 @@ mod network;
 mod paths;
 mod state;
 mod sync;
+mod transfer;
 
 use std::path::PathBuf;
 
@@ -38,17 +41,24 @@ pub fn run() -> anyhow::Result<()> {
             account::focus_main_window(app);
         }))
         .plugin(tauri_plugin_deep_link::init())
+        // Used from Rust only (import and export): the window is granted none of its commands.
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             setup(app.handle())?;
             Ok(())
         })
         .invoke_handler(commands::handler())
-        .on_window_event(|window, event| {
-            if let tauri::WindowEvent::Focused(true) = event {
+        .on_window_event(|window, event| match event {
+            tauri::WindowEvent::Focused(true) => {
                 if let Some(state) = window.try_state::<AppState>() {
                     state.nudge_sync(bookwish_sync::Trigger::Focus);
                 }
             }
+            // A file dropped on the window: its path stays here, the page hears of the offer.
+            tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) => {
+                transfer::dropped(window.app_handle(), paths.clone());
+            }
+            _ => {}
         })
         .run(tauri::generate_context!())
         .context("the Bookwish window could not run")

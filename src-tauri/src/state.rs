@@ -21,6 +21,7 @@ use bookwish_sync::{SyncHandle, Trigger};
 use tokio::sync::Notify;
 
 use crate::paths::Paths;
+use crate::transfer::Imports;
 
 /// Quiet time after the last edit before the log is checkpointed into the database file.
 const IDLE_CHECKPOINT: Duration = Duration::from_secs(2);
@@ -59,6 +60,7 @@ pub struct AppState {
     edited: Arc<Notify>,
     version: String,
     log_dir: PathBuf,
+    imports: Imports,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -131,6 +133,7 @@ impl AppState {
             edited: Arc::new(Notify::new()),
             version,
             log_dir: paths.log_dir.clone(),
+            imports: Imports::default(),
         })
     }
 
@@ -143,6 +146,11 @@ impl AppState {
             data_dir: self.databases.root().display().to_string(),
             problem: current.store.as_ref().err().cloned(),
         }
+    }
+
+    /// The file waiting in the import preview.
+    pub fn imports(&self) -> &Imports {
+        &self.imports
     }
 
     /// The sign-in session, or a `config` error saying sign-in is not set up.

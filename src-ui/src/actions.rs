@@ -7,21 +7,25 @@
 use std::cell::Cell;
 
 use bookwish_ipc::commands::{
-    AddBook, CancelSignIn, Command, DeleteBook, DiscardRejection, DismissUnreadable, FixRejection,
-    GetLocalBooksOffer, GetSyncIssues, GetSyncStatus, KeepLocalBooks, MoveLocalBooks,
-    ResolveConflict, RestoreBook, SetStatus, SignIn, SignOut, SyncNow, UpdateBook,
+    AddBook, CancelImport, CancelSignIn, Command, ConfirmImport, DeleteBook, DiscardRejection,
+    DismissUnreadable, ExportBackup, ExportGoodreads, FixRejection, GetLocalBooksOffer,
+    GetSyncIssues, GetSyncStatus, KeepLocalBooks, MoveLocalBooks, PickImportFile, ResolveConflict,
+    RestoreBook, SetStatus, SignIn, SignOut, SyncNow, UndoImport, UpdateBook,
 };
 use bookwish_ipc::{
-    Account, Book, BookDraft, BookId, ConflictChoice, IpcError, LocalBooksOffer, Status,
+    Account, Book, BookDraft, BookId, ConflictChoice, Exported, IpcError, LocalBooksOffer, OnMatch,
+    Status,
 };
 use wasm_bindgen_futures::spawn_local;
 
 use crate::ipc;
 use crate::state::local_books::{kept_text, moved_text};
+use crate::state::transfer::{done_text, undone_text};
 use crate::state::{
     AuthAction, Choice, Dispatch, EditorAction, Issue, LibraryAction, LocalBooksAction,
-    NoticesAction, ReviewAction, SyncAction,
+    NoticesAction, ReviewAction, SyncAction, TransferAction,
 };
+use crate::text::{books, size};
 
 /// Moves a book to `status` (the segmented control of a row).
 pub fn set_status(dispatch: &Dispatch, id: BookId, status: Status) {
@@ -307,4 +311,110 @@ pub fn decide_local_books(dispatch: &Dispatch, offer: &LocalBooksOffer, choice: 
             }
         }
     });
+}
+
+/// "Import…": the shell opens the OS file dialog; the file chosen is read and measured against
+/// the list, and the panel shows what it holds (or why it cannot be imported).
+pub fn pick_import_file(dispatch: &Dispatch) {
+    dispatch.transfer.dispatch(TransferAction::Choosing);
+    let dispatch = dispatch.clone();
+    spawn_local(async move {
+        match ipc::invoke(&PickImportFile {}).await {
+            Ok(Some(offer)) => dispatch.transfer.dispatch(TransferAction::Offered(offer)),
+            Ok(None) => dispatch.transfer.dispatch(TransferAction::NotChosen),
+            Err(err) => dispatch.transfer.dispatch(TransferAction::Failed(err)),
+        }
+    });
+}
+
+/// Imports the offered file; progress arrives as events meanwhile. The toast that follows
+/// says what it did and offers one undo for all of it.
+pub fn confirm_import(dispatch: &Dispatch, token: u64, on_match: OnMatch) {
+    dispatch.transfer.dispatch(TransferAction::Started);
+    let dispatch = dispatch.clone();
+    spawn_local(async move {
+        match ipc::invoke(&ConfirmImport { token, on_match }).await {
+            Ok(done) => {
+                dispatch.transfer.dispatch(TransferAction::Finished);
+                let text = done_text(&done);
+                match done.import_id {
+                    Some(import_id) => dispatch
+                        .notices
+                        .dispatch(NoticesAction::Imported { import_id, text }),
+                    None => dispatch.notices.dispatch(NoticesAction::Info(text)),
+                }
+                dispatch.reload();
+            }
+            Err(err) => dispatch.transfer.dispatch(TransferAction::Failed(err)),
+        }
+    });
+}
+
+/// Closes the panel and lets the shell drop the file.
+pub fn cancel_import(dispatch: &Dispatch, token: Option<u64>) {
+    dispatch.transfer.dispatch(TransferAction::Close);
+    let Some(token) = token else {
+        return;
+    };
+    let dispatch = dispatch.clone();
+    spawn_local(async move {
+        if let Err(err) = ipc::invoke(&CancelImport { token }).await {
+            dispatch.failed(err);
+        }
+    });
+}
+
+/// Undoes the import announced by toast `notice`. Whether it worked, so the toast can offer
+/// undo again on failure (the failure itself is reported as a toast here).
+pub async fn undo_import(dispatch: &Dispatch, notice: u64, import_id: i64) -> bool {
+    match ipc::invoke(&UndoImport { import_id }).await {
+        Ok(undone) => {
+            dispatch.notices.dispatch(NoticesAction::Dismiss(notice));
+            dispatch
+                .notices
+                .dispatch(NoticesAction::Info(undone_text(&undone)));
+            dispatch.reload();
+            true
+        }
+        Err(err) => {
+            dispatch.failed(err);
+            false
+        }
+    }
+}
+
+/// What an export writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Export {
+    /// A CSV Goodreads imports.
+    Goodreads,
+    /// A Bookwish backup.
+    Backup,
+}
+
+/// Saves the list where the user says in the OS save dialog; a toast says what was written.
+pub fn export(dispatch: &Dispatch, kind: Export) {
+    let dispatch = dispatch.clone();
+    spawn_local(async move {
+        let written = match kind {
+            Export::Goodreads => ipc::invoke(&ExportGoodreads {}).await,
+            Export::Backup => ipc::invoke(&ExportBackup {}).await,
+        };
+        match written {
+            Ok(Some(exported)) => dispatch
+                .notices
+                .dispatch(NoticesAction::Info(exported_text(&exported))),
+            Ok(None) => {}
+            Err(err) => dispatch.failed(err),
+        }
+    });
+}
+
+/// "Saved 12 books to bookwish-backup-2024-05-01.json".
+pub fn exported_text(exported: &Exported) -> String {
+    format!(
+        "Saved {} to {}",
+        books(size(exported.books)),
+        exported.file_name
+    )
 }

@@ -2,6 +2,7 @@
 
 use std::rc::Rc;
 
+use bookwish_ipc::isbn::Isbn;
 use bookwish_ipc::{Book, BookDraft, IpcError, Status};
 use yew::Reducible;
 
@@ -23,6 +24,8 @@ pub struct Fields {
     pub started_on: String,
     /// Finish date or empty.
     pub finished_on: String,
+    /// ISBN as typed (an ISBN-10, hyphens and spaces are fine: the core converts and checks).
+    pub isbn: String,
 }
 
 /// A form field the user can type in or pick, named as the core names it in
@@ -43,11 +46,13 @@ pub enum Field {
     StartedOn,
     /// `finished_on`
     FinishedOn,
+    /// `isbn`
+    Isbn,
 }
 
 impl Field {
     /// Every field, in form order.
-    pub const ALL: [Field; 7] = [
+    pub const ALL: [Field; 8] = [
         Field::Title,
         Field::Author,
         Field::Status,
@@ -55,6 +60,7 @@ impl Field {
         Field::Rating,
         Field::StartedOn,
         Field::FinishedOn,
+        Field::Isbn,
     ];
 
     /// The name the core uses for it.
@@ -67,6 +73,7 @@ impl Field {
             Field::Rating => "rating",
             Field::StartedOn => "started_on",
             Field::FinishedOn => "finished_on",
+            Field::Isbn => "isbn",
         }
     }
 
@@ -95,6 +102,7 @@ impl Fields {
             rating: book.rating,
             started_on: book.started_on.clone().unwrap_or_default(),
             finished_on: book.finished_on.clone().unwrap_or_default(),
+            isbn: book.isbn.clone().unwrap_or_default(),
         }
     }
 
@@ -108,12 +116,13 @@ impl Fields {
             rating: draft.rating,
             started_on: draft.started_on.clone().unwrap_or_default(),
             finished_on: draft.finished_on.clone().unwrap_or_default(),
+            isbn: draft.isbn.clone().unwrap_or_default(),
         }
     }
 
-    /// What to send to the core: everything as typed; an empty date means none.
+    /// What to send to the core: everything as typed; an empty date or ISBN means none.
     pub fn draft(&self) -> BookDraft {
-        let date = |text: &str| {
+        let optional = |text: &str| {
             let text = text.trim();
             (!text.is_empty()).then(|| text.to_owned())
         };
@@ -123,9 +132,19 @@ impl Fields {
             status: self.status,
             notes: self.notes.clone(),
             rating: self.rating,
-            started_on: date(&self.started_on),
-            finished_on: date(&self.finished_on),
+            started_on: optional(&self.started_on),
+            finished_on: optional(&self.finished_on),
+            isbn: optional(&self.isbn),
         }
+    }
+
+    /// What the typed ISBN will be saved as, when that differs from what was typed: an ISBN-10
+    /// (or one written with hyphens) is saved as its 13 digits. `None` while it is not (yet) a
+    /// valid ISBN: the core explains what is wrong on save.
+    pub fn isbn_saved_as(&self) -> Option<String> {
+        let typed = self.isbn.trim();
+        let isbn = Isbn::parse(typed).ok()?.to_string();
+        (isbn != typed).then_some(isbn)
     }
 }
 
@@ -146,6 +165,8 @@ pub enum Edit {
     StartedOn(String),
     /// Picked or cleared the finish date.
     FinishedOn(String),
+    /// Typed in the ISBN.
+    Isbn(String),
 }
 
 /// Forms keep their fields in a reducer so quick keystrokes always apply to the latest value.
@@ -162,6 +183,7 @@ impl Reducible for Fields {
             Edit::Rating(rating) => next.rating = rating,
             Edit::StartedOn(date) => next.started_on = date,
             Edit::FinishedOn(date) => next.finished_on = date,
+            Edit::Isbn(text) => next.isbn = text,
         }
         Rc::new(next)
     }
@@ -240,7 +262,8 @@ mod tests {
             .reduce(Edit::Notes("Spice".into()))
             .reduce(Edit::Rating(Some(4)))
             .reduce(Edit::StartedOn("2024-01-02".into()))
-            .reduce(Edit::FinishedOn("2024-02-03".into()));
+            .reduce(Edit::FinishedOn("2024-02-03".into()))
+            .reduce(Edit::Isbn("0-441-01359-7".into()));
         let expected = Fields {
             title: "Dune".into(),
             author: "Herbert".into(),
@@ -249,6 +272,7 @@ mod tests {
             rating: Some(4),
             started_on: "2024-01-02".into(),
             finished_on: "2024-02-03".into(),
+            isbn: "0-441-01359-7".into(),
         };
         assert_eq!(*fields, expected, "each edit sets its own field");
         let cleared = fields.reduce(Edit::Rating(None));
@@ -266,6 +290,7 @@ mod tests {
             rating: Some(5),
             started_on: Some("2024-01-02".into()),
             finished_on: Some("2024-02-03".into()),
+            isbn: Some("9780441013593".into()),
             created_at: 1,
             updated_at: 2,
         };
@@ -284,6 +309,35 @@ mod tests {
             Fields::of_draft(&draft).draft(),
             draft,
             "saving an unchanged fix form sends the proposal as it is"
+        );
+    }
+
+    #[test]
+    fn an_isbn_is_sent_as_typed_and_shown_as_it_will_be_saved() {
+        let typed = |isbn: &str| Fields {
+            isbn: isbn.into(),
+            ..Fields::default()
+        };
+        assert_eq!(
+            typed(" 0-441-01359-7 ").draft().isbn.as_deref(),
+            Some("0-441-01359-7"),
+            "the core gets the ISBN as typed, trimmed"
+        );
+        assert_eq!(typed("  ").draft().isbn, None, "a blank ISBN is none");
+        assert_eq!(
+            typed("0-441-01359-7").isbn_saved_as().as_deref(),
+            Some("9780441013593"),
+            "an ISBN-10 is shown as the ISBN-13 it will be saved as"
+        );
+        assert_eq!(
+            typed("9780441013593").isbn_saved_as(),
+            None,
+            "an ISBN-13 needs no note"
+        );
+        assert_eq!(
+            typed("0-441-01359-8").isbn_saved_as(),
+            None,
+            "a wrong check digit gets no note: the core's message says what is wrong"
         );
     }
 

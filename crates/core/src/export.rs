@@ -25,7 +25,7 @@
 use std::borrow::Cow;
 use std::io::Write;
 
-use bookwish_ipc::{Book, Status};
+use bookwish_ipc::{Book, ErrorCode, IpcError, Status};
 
 use crate::import::bookwish_csv::{format_time, COLUMNS};
 use crate::import::bookwish_json::{Backup, BackupBook, FORMAT, VERSION};
@@ -74,6 +74,13 @@ pub enum ExportError {
     /// The JSON writer failed (it fails only when writing does).
     #[error("The file could not be written: {0}.")]
     Json(#[from] serde_json::Error),
+}
+
+impl From<ExportError> for IpcError {
+    /// Writing failed on this computer's disk: a storage error, its sentence as it is.
+    fn from(error: ExportError) -> Self {
+        IpcError::new(ErrorCode::Storage, error.to_string())
+    }
 }
 
 /// The columns of [`goodreads_csv`]: named as in Goodreads' export, which its importer reads
@@ -230,6 +237,22 @@ fn writer<W: Write>(out: W) -> csv::Writer<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_write_reaches_the_window_as_a_storage_error() {
+        let error = IpcError::from(ExportError::Io(std::io::Error::other(
+            "No space left on device",
+        )));
+        assert_eq!(
+            error.code,
+            ErrorCode::Storage,
+            "a write that fails on this computer's disk is a storage error"
+        );
+        assert!(
+            error.message.contains("No space left on device"),
+            "its message keeps the reason: {error:?}"
+        );
+    }
 
     #[test]
     fn formula_starts_get_one_apostrophe() {

@@ -369,6 +369,90 @@ impl App {
     }
 }
 
+/// The real GTK file dialog the app opened, driven as a user drives it: under Xvfb with
+/// `xdotool` (X11 input, as a keyboard would type it).
+pub struct FileDialog {
+    window: String,
+}
+
+impl FileDialog {
+    /// Waits for the dialog titled exactly `title` to be on screen and gives it the keyboard.
+    pub async fn wait(title: &str) -> Result<FileDialog> {
+        let deadline = Instant::now() + DEADLINE;
+        let pattern = format!("^{title}$");
+        let window = loop {
+            let found = xdotool(&["search", "--onlyvisible", "--name", &pattern]).await?;
+            if let Some(id) = found.lines().next().filter(|id| !id.is_empty()) {
+                break id.to_owned();
+            }
+            if Instant::now() > deadline {
+                bail!("no dialog titled {title:?} appeared within {DEADLINE:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        // No window manager under Xvfb: focus the dialog directly.
+        xdotool(&["windowfocus", "--sync", &window]).await?;
+        Ok(FileDialog { window })
+    }
+
+    /// Opens the file at `path`: Ctrl+L (the location bar), the path, Enter.
+    pub async fn open(self, path: &Path) -> Result<()> {
+        let path = path.to_str().context("a UTF-8 path")?;
+        xdotool(&["key", "--clearmodifiers", "ctrl+l"]).await?;
+        xdotool(&["type", "--delay", "5", path]).await?;
+        xdotool(&["key", "Return"]).await?;
+        self.closed().await
+    }
+
+    /// Saves as `path`: the name field (focused, the suggested name selected) replaced by the
+    /// whole path, Enter.
+    pub async fn save_as(self, path: &Path) -> Result<()> {
+        let path = path.to_str().context("a UTF-8 path")?;
+        xdotool(&["key", "--clearmodifiers", "ctrl+a"]).await?;
+        xdotool(&["type", "--delay", "5", path]).await?;
+        xdotool(&["key", "Return"]).await?;
+        self.closed().await
+    }
+
+    /// Closes the dialog without choosing (Esc).
+    pub async fn cancel(self) -> Result<()> {
+        xdotool(&["key", "Escape"]).await?;
+        self.closed().await
+    }
+
+    async fn closed(&self) -> Result<()> {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let visible = xdotool(&["search", "--onlyvisible", "--name", "."]).await?;
+            if !visible.lines().any(|id| id == self.window) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("the file dialog was still open {DEADLINE:?} after answering it");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Runs `xdotool` with `args`; its standard output (a search that finds nothing is empty).
+async fn xdotool(args: &[&str]) -> Result<String> {
+    let output = Command::new("xdotool")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .context("cannot run xdotool (apt-get install xdotool; ./x setup does)")?;
+    // `search` exits 1 when nothing matches: that is an answer, not a failure.
+    if !output.status.success() && args.first() != Some(&"search") {
+        bail!(
+            "xdotool {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
 /// What one row of the list shows: enough to tell whether the list is "exactly as left".
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Row {

@@ -13,7 +13,7 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::{BookDraft, BookId, ConflictChoice, ListQuery, Status};
+use crate::{BookDraft, BookId, ConflictChoice, ListQuery, OnMatch, Status};
 
 /// A command of the shell: its arguments are the struct's fields.
 pub trait Command: Serialize + DeserializeOwned + Send + 'static {
@@ -52,6 +52,12 @@ macro_rules! with_commands {
             move_local_books: $crate::commands::MoveLocalBooks => $crate::MovedBooks,
             keep_local_books: $crate::commands::KeepLocalBooks => (),
             diagnostics: $crate::commands::GetDiagnostics => String,
+            pick_import_file: $crate::commands::PickImportFile => Option<$crate::ImportOffer>,
+            confirm_import: $crate::commands::ConfirmImport => $crate::ImportDone,
+            cancel_import: $crate::commands::CancelImport => (),
+            undo_import: $crate::commands::UndoImport => $crate::ImportUndone,
+            export_goodreads: $crate::commands::ExportGoodreads => Option<$crate::Exported>,
+            export_backup: $crate::commands::ExportBackup => Option<$crate::Exported>,
         }
     };
 }
@@ -198,6 +204,47 @@ pub struct KeepLocalBooks {}
 /// recent log, with tokens, codes, query strings, e-mail addresses and user ids taken out.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GetDiagnostics {}
+/// Asks the user for a file to import with the OS file dialog (opened by the shell: the window
+/// never names a path), reads it and measures it against the list → the offer to confirm, or
+/// `None` when the user closed the dialog. A file that cannot be imported is an error of code
+/// `validation` on the field `file` saying why; nothing is written either way.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PickImportFile {}
+
+/// Imports the offered file → [`crate::ImportDone`]; progress arrives as
+/// [`crate::events::IMPORT_PROGRESS`] meanwhile. The offer is used up.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmImport {
+    /// The offer's token.
+    pub token: u64,
+    /// What books already in the list get.
+    pub on_match: OnMatch,
+}
+
+/// Drops the offered file without importing anything.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelImport {
+    /// The offer's token.
+    pub token: u64,
+}
+
+/// Reverts a whole import → [`crate::ImportUndone`]: the books it added are deleted (the
+/// deletes sync), the books it updated get their previous values back.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UndoImport {
+    /// [`crate::ImportDone::import_id`].
+    pub import_id: i64,
+}
+
+/// Saves the list as a CSV in Goodreads' import layout, asking where with the OS save dialog →
+/// what was written, or `None` when the user closed the dialog.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportGoodreads {}
+
+/// Saves the list as a Bookwish backup (JSON, every field and id), asking where with the OS
+/// save dialog → what was written, or `None` when the user closed the dialog.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportBackup {}
 
 #[cfg(test)]
 mod tests {
@@ -240,6 +287,43 @@ mod tests {
             serde_json::json!({}),
             "a command without arguments sends an empty object"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn import_choices_cross_ipc_in_snake_case() -> Result<(), serde_json::Error> {
+        let call = ConfirmImport {
+            token: 7,
+            on_match: OnMatch::Update,
+        };
+        assert_eq!(
+            serde_json::to_value(&call)?,
+            serde_json::json!({"token": 7, "on_match": "update"}),
+            "the window names the choice for matching books as the shell reads it"
+        );
+        assert_eq!(
+            serde_json::from_value::<ConfirmImport>(
+                serde_json::json!({"token": 7, "on_match": "skip"})
+            )?,
+            ConfirmImport {
+                token: 7,
+                on_match: OnMatch::Skip
+            },
+            "and back"
+        );
+        for name in [
+            "pick_import_file",
+            "confirm_import",
+            "cancel_import",
+            "undo_import",
+            "export_goodreads",
+            "export_backup",
+        ] {
+            assert!(
+                NAMES.contains(&name),
+                "{name} is a command the window may call"
+            );
+        }
         Ok(())
     }
 }

@@ -11,6 +11,10 @@
 //!   per status of the whole list.
 //! - [`IpcError`]: every failure crosses IPC as `{code, message}` (and the offending `field`,
 //!   when there is one), with a message that says what the user can do.
+//! - [`isbn::Isbn`]: a checked ISBN-13 (an ISBN-10 converted); the one rule, used by the core
+//!   to validate and by the window to show what a typed ISBN will be saved as.
+//! - [`transfer`]: importing a file (the offer, the choice for matching books, progress, undo)
+//!   and exporting the list.
 //!
 //! Each command is declared once in [`commands`] (name, argument struct, answer type: the
 //! [`commands::Command`] trait), so the UI's call and the shell's handler are checked by the
@@ -25,6 +29,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 pub type BookId = uuid::Uuid;
 
 pub mod commands;
+pub mod isbn;
 pub mod review;
 mod sync_status;
 pub mod transfer;

@@ -6,7 +6,8 @@ use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
 use super::fields::{
-    described_by, field_error, focus, general_error, invalid, on_input, on_status, status_options,
+    described_by, field_error, focus, general_error, invalid, isbn_hint, isbn_input, on_input,
+    on_status, status_options,
 };
 use super::icons;
 use crate::actions;
@@ -14,10 +15,10 @@ use crate::form::{Edit, Field, Fields, FormError};
 use crate::state::{Dispatch, EditorAction, LibraryContext};
 
 /// The fields this form shows (errors about others go above the buttons).
-const SHOWN: [Field; 3] = [Field::Title, Field::Author, Field::Status];
+const SHOWN: [Field; 4] = [Field::Title, Field::Author, Field::Isbn, Field::Status];
 const FORM: &str = "add";
 
-/// The add form: title, author, status. Errors come from the core, next to their field.
+/// The add form: title, author, ISBN, status. Errors come from the core, next to their field.
 #[component]
 pub fn AddForm() -> Html {
     let dispatch = use_context::<Dispatch>();
@@ -30,10 +31,12 @@ pub fn AddForm() -> Html {
     let busy = use_state_eq(|| false);
     let title_ref = use_node_ref();
     let author_ref = use_node_ref();
+    let isbn_ref = use_node_ref();
     let status_ref = use_node_ref();
     let refs = [
         (Field::Title, title_ref.clone()),
         (Field::Author, author_ref.clone()),
+        (Field::Isbn, isbn_ref.clone()),
         (Field::Status, status_ref.clone()),
     ];
 
@@ -115,6 +118,12 @@ pub fn AddForm() -> Html {
                         aria-describedby={described_by(err, FORM, Field::Author)}
                         oninput={on_input(&fields, Edit::Author)} />
                     { field_error(err, FORM, Field::Author) }
+                </div>
+                <div class="field field-isbn">
+                    <label class="label" for="add-isbn">{ "ISBN" }</label>
+                    { isbn_input(&fields, err, FORM, isbn_ref) }
+                    { field_error(err, FORM, Field::Isbn) }
+                    { isbn_hint(err, FORM, &fields) }
                 </div>
                 <div class="field field-status">
                     <label class="label" for="add-status">{ "Status" }</label>

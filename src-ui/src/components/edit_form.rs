@@ -10,8 +10,8 @@ use web_sys::{ScrollBehavior, ScrollIntoViewOptions, ScrollLogicalPosition};
 use yew::prelude::*;
 
 use super::fields::{
-    described_by, field_error, focus, general_error, invalid, on_input, on_status, on_text_area,
-    status_options,
+    described_by, field_error, focus, general_error, invalid, isbn_hint, isbn_input, on_input,
+    on_status, on_text_area, status_options,
 };
 use crate::actions;
 use crate::form::{Edit, Field, Fields, FormError};
@@ -247,6 +247,12 @@ pub fn EditForm(props: &EditFormProps) -> Html {
                         aria-describedby={described_by(err, FORM, Field::FinishedOn)}
                         oninput={on_input(&fields, Edit::FinishedOn)} />
                     { field_error(err, FORM, Field::FinishedOn) }
+                </div>
+                <div class="field field-wide">
+                    <label class="label" for="edit-isbn">{ "ISBN" }</label>
+                    { isbn_input(&fields, err, FORM, node(Field::Isbn)) }
+                    { field_error(err, FORM, Field::Isbn) }
+                    { isbn_hint(err, FORM, &fields) }
                 </div>
                 <div class="field field-full">
                     <label class="label" for="edit-notes">{ "Notes" }</label>

@@ -83,6 +83,50 @@ pub fn field_error(error: Option<&FormError>, form: &str, field: Field) -> Html 
     }
 }
 
+/// The id of the note under the ISBN field of the form `form`.
+pub fn isbn_hint_id(form: &str) -> String {
+    format!("{form}-isbn-hint")
+}
+
+/// `aria-describedby` of the ISBN field: its error, else its note.
+pub fn isbn_described_by(error: Option<&FormError>, form: &str, fields: &Fields) -> Option<String> {
+    described_by(error, form, Field::Isbn)
+        .or_else(|| fields.isbn_saved_as().map(|_| isbn_hint_id(form)))
+}
+
+/// Under the ISBN field, while no error is shown there: what a typed ISBN-10 (or one with
+/// hyphens) will be saved as.
+pub fn isbn_hint(error: Option<&FormError>, form: &str, fields: &Fields) -> Html {
+    if error.and_then(|e| e.on(Field::Isbn)).is_some() {
+        return Html::default();
+    }
+    match fields.isbn_saved_as() {
+        Some(isbn) => html! {
+            <p class="field-hint" id={isbn_hint_id(form)} data-testid="isbn-saved-as">
+                { format!("Saved as ISBN-13 {isbn}") }
+            </p>
+        },
+        None => Html::default(),
+    }
+}
+
+/// The ISBN input of the form `form`.
+pub fn isbn_input(
+    fields: &FieldsHandle,
+    error: Option<&FormError>,
+    form: &str,
+    node: NodeRef,
+) -> Html {
+    html! {
+        <input id={format!("{form}-isbn")} ref={node} class="input" type="text"
+            data-testid={format!("{form}-isbn")} maxlength="24" spellcheck="false"
+            autocomplete="off" value={fields.isbn.clone()} placeholder="ISBN-13 or ISBN-10"
+            aria-invalid={invalid(error, Field::Isbn)}
+            aria-describedby={isbn_described_by(error, form, fields)}
+            oninput={on_input(fields, Edit::Isbn)} />
+    }
+}
+
 /// The message above the buttons, if the error is about no field the form shows.
 pub fn general_error(error: Option<&FormError>) -> Html {
     match error.and_then(FormError::general) {

@@ -186,3 +186,19 @@ pub fn check_circle() -> Html {
         html! { <><circle cx="12" cy="12" r="9" /><path d="M8 12.5l2.7 2.7L16 9.5" /></> },
     )
 }
+
+/// An arrow into a tray, for importing.
+pub fn upload() -> Html {
+    icon(
+        "icon-upload",
+        html! { <><path d="M12 4v11" /><path d="M7 10l5 5 5-5" /><path d="M4 17v3h16v-3" /></> },
+    )
+}
+
+/// An arrow out of a tray, for exporting.
+pub fn download() -> Html {
+    icon(
+        "icon-download",
+        html! { <><path d="M12 15V4" /><path d="M7 9l5-5 5 5" /><path d="M4 17v3h16v-3" /></> },
+    )
+}

@@ -1,6 +1,7 @@
 //! The views. [`App`] owns the state and the app-wide effects (loading the list, the shell's
-//! events, keyboard shortcuts); the others read the state from context. The review panel and
-//! the local books question are modal dialogs (`dialog`), shown while their state says so.
+//! events, keyboard shortcuts); the others read the state from context. The review panel, the
+//! local books question and the import panel are modal dialogs (`dialog`), shown while their
+//! state says so.
 
 mod add_form;
 mod book_list;
@@ -13,6 +14,7 @@ mod fields;
 mod focus;
 mod header;
 mod icons;
+mod import;
 mod local_books;
 mod review;
 mod sidebar;
@@ -23,7 +25,7 @@ mod toolbar;
 use std::rc::Rc;
 
 use bookwish_ipc::commands::{GetAppInfo, ListBooks};
-use bookwish_ipc::{events, Account, AppInfo, IpcError, SyncStatus};
+use bookwish_ipc::{events, Account, AppInfo, ImportOffer, ImportProgress, IpcError, SyncStatus};
 use gloo_events::{EventListener, EventListenerOptions};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
@@ -36,12 +38,14 @@ use crate::keys::{self, Shortcut};
 use crate::state::{
     Auth, AuthAction, AuthContext, Dispatch, Editor, EditorAction, EditorContext, Library,
     LibraryAction, LibraryContext, LocalBooks, LocalBooksContext, Notices, NoticesContext, Review,
-    ReviewAction, ReviewContext, SyncAction, SyncContext, SyncState,
+    ReviewAction, ReviewContext, SyncAction, SyncContext, SyncState, Transfer, TransferAction,
+    TransferContext,
 };
 
 use self::add_form::AddForm;
 use self::book_list::BookList as BookListView;
 use self::header::{AuthAlert, Header};
+use self::import::ImportPanel;
 use self::local_books::LocalBooksDialog;
 use self::review::ReviewPanel;
 use self::sidebar::Sidebar;
@@ -88,8 +92,9 @@ fn Shell() -> Html {
     let sync = use_reducer(SyncState::default);
     let review = use_reducer(Review::default);
     let local_books = use_reducer(LocalBooks::default);
+    let transfer = use_reducer(Transfer::default);
     let dispatch = use_memo((), {
-        let (library, editor, notices, auth, sync, review, local_books) = (
+        let (library, editor, notices, auth, sync, review, local_books, transfer) = (
             library.clone(),
             editor.clone(),
             notices.clone(),
@@ -97,6 +102,7 @@ fn Shell() -> Html {
             sync.clone(),
             review.clone(),
             local_books.clone(),
+            transfer.clone(),
         );
         move |_| Dispatch {
             library: library.dispatcher(),
@@ -106,6 +112,7 @@ fn Shell() -> Html {
             sync: sync.dispatcher(),
             review: review.dispatcher(),
             local_books: local_books.dispatcher(),
+            transfer: transfer.dispatcher(),
         }
     });
     let info = use_state(|| None::<Rc<AppInfo>>);
@@ -240,6 +247,46 @@ fn Shell() -> Html {
         });
     }
 
+    // Import: a file dropped on the window (the shell reads it and sends what it holds, or why
+    // it cannot be imported), and the progress of a running import.
+    {
+        let dispatch = Rc::clone(&dispatch);
+        use_effect_with((), move |_| {
+            let offered = {
+                let dispatch = Rc::clone(&dispatch);
+                Callback::from(move |offer: Result<ImportOffer, IpcError>| match offer {
+                    Ok(offer) => dispatch.transfer.dispatch(TransferAction::Offered(offer)),
+                    Err(err) => dispatch.transfer.dispatch(TransferAction::Failed(err)),
+                })
+            };
+            let failed = {
+                let dispatch = Rc::clone(&dispatch);
+                Callback::from(move |error: Result<IpcError, IpcError>| {
+                    let error = error.unwrap_or_else(|err| err);
+                    dispatch.transfer.dispatch(TransferAction::Failed(error));
+                })
+            };
+            let progress =
+                Callback::from(
+                    move |progress: Result<ImportProgress, IpcError>| match progress {
+                        Ok(progress) => dispatch
+                            .transfer
+                            .dispatch(TransferAction::Progress(progress)),
+                        Err(err) => warn(&err),
+                    },
+                );
+            let subscriptions = [
+                ipc::listen_to(events::IMPORT_OFFERED, offered),
+                ipc::listen_to(events::IMPORT_FAILED, failed),
+                ipc::listen_to(events::IMPORT_PROGRESS, progress),
+            ]
+            .into_iter()
+            .filter_map(|subscription| subscription.map_err(|err| warn(&err)).ok())
+            .collect::<Vec<_>>();
+            move || drop(subscriptions)
+        });
+    }
+
     // Window-wide shortcuts. The handle reads the live state, so the listener is set once.
     {
         let library = library.clone();
@@ -279,6 +326,7 @@ fn Shell() -> Html {
         <ContextProvider<SyncContext> context={sync.clone()}>
         <ContextProvider<ReviewContext> context={review.clone()}>
         <ContextProvider<LocalBooksContext> context={local_books.clone()}>
+        <ContextProvider<TransferContext> context={transfer.clone()}>
             <div id="app" class="app" data-testid="app" data-ready={ready}>
                 <Header info={(*info).clone()} />
                 <AuthAlert />
@@ -301,8 +349,10 @@ fn Shell() -> Html {
                     <ReviewPanel />
                 }
                 <LocalBooksDialog />
+                <ImportPanel />
                 <Toasts />
             </div>
+        </ContextProvider<TransferContext>>
         </ContextProvider<LocalBooksContext>>
         </ContextProvider<ReviewContext>>
         </ContextProvider<SyncContext>>

@@ -1,4 +1,4 @@
-//! Toasts at the bottom of the window: deletes with undo, news, and errors.
+//! Toasts at the bottom of the window: deletes and imports with undo, news, and errors.
 
 use gloo_timers::callback::Timeout;
 use wasm_bindgen_futures::spawn_local;
@@ -14,6 +14,8 @@ const UNDO_MS: u32 = 8_000;
 const ERROR_MS: u32 = 12_000;
 /// How long news stays.
 const INFO_MS: u32 = 6_000;
+/// How long an import can be undone from its toast (longer than a delete: it is more to check).
+const IMPORT_UNDO_MS: u32 = 20_000;
 
 /// The stack of toasts.
 #[component]
@@ -47,6 +49,7 @@ fn Toast(props: &ToastProps) -> Html {
         NoticeKind::Deleted(_) => UNDO_MS,
         NoticeKind::Failed(_) => ERROR_MS,
         NoticeKind::Info(_) => INFO_MS,
+        NoticeKind::Imported { .. } => IMPORT_UNDO_MS,
     };
 
     let start = {
@@ -111,6 +114,34 @@ fn Toast(props: &ToastProps) -> Html {
                     <span class="toast-icon">{ icons::trash() }</span>
                     <span class="toast-text">{ format!("Deleted “{}”", book.title) }</span>
                     <button type="button" class="toast-action" data-testid="undo"
+                        disabled={*busy} onclick={onundo}>
+                        { "Undo" }
+                    </button>
+                    { close }
+                </div>
+            }
+        }
+        NoticeKind::Imported { import_id, text } => {
+            let onundo = {
+                let dispatch = dispatch.clone();
+                let busy = busy.clone();
+                let import_id = *import_id;
+                Callback::from(move |_: MouseEvent| {
+                    busy.set(true);
+                    let (dispatch, busy) = (dispatch.clone(), busy.clone());
+                    spawn_local(async move {
+                        if !actions::undo_import(&dispatch, id, import_id).await {
+                            busy.set(false);
+                        }
+                    });
+                })
+            };
+            html! {
+                <div class="toast toast-info" data-testid="toast" data-kind="imported"
+                    role="status" onmouseenter={onenter} onmouseleave={onleave}>
+                    <span class="toast-icon">{ icons::check_circle() }</span>
+                    <span class="toast-text" data-testid="import-done">{ text }</span>
+                    <button type="button" class="toast-action" data-testid="undo-import"
                         disabled={*busy} onclick={onundo}>
                         { "Undo" }
                     </button>

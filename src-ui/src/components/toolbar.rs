@@ -172,8 +172,8 @@ pub fn Toolbar(props: &ToolbarProps) -> Html {
                 <div class={classes!("search", (*has_text).then_some("has-text"))}>
                     <span class="search-icon">{ icons::search() }</span>
                     <input ref={props.search_ref.clone()} type="search" class="search-input"
-                        data-testid="search" placeholder="Search title or author  /"
-                        aria-label="Search title or author" autocomplete="off"
+                        data-testid="search" placeholder="Search title, author or ISBN  /"
+                        aria-label="Search title, author or ISBN" autocomplete="off"
                         spellcheck="false" maxlength={SEARCH_MAX.to_string()}
                         {oninput} {onkeydown} />
                     if *has_text {

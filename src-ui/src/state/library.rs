@@ -216,6 +216,7 @@ mod tests {
             rating: None,
             started_on: None,
             finished_on: None,
+            isbn: None,
             created_at: 0,
             updated_at: 0,
         }

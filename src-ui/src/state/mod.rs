@@ -10,6 +10,8 @@
 //!   its pending changes, for the status bar.
 //! - [`Review`]: the review panel of conflicts and refused changes sync left for the user.
 //! - [`LocalBooks`]: the question, after signing in, about books only on this computer.
+//! - [`Transfer`]: the import panel (the file's preview, the choice for books already in the
+//!   list, the import's progress).
 //!
 //! Reducers are pure functions of `(state, action)`; side effects live in `actions` and the
 //! components.
@@ -21,6 +23,7 @@ pub mod local_books;
 mod notices;
 pub mod review;
 pub mod sync;
+pub mod transfer;
 
 use yew::functional::{UseReducerDispatcher, UseReducerHandle};
 
@@ -31,6 +34,7 @@ pub use local_books::{Choice, LocalBooks, LocalBooksAction};
 pub use notices::{Notice, NoticeKind, Notices, NoticesAction, MAX_NOTICES};
 pub use review::{Issue, Review, ReviewAction};
 pub use sync::{SyncAction, SyncState};
+pub use transfer::{Transfer, TransferAction};
 
 /// The library context: the current [`Library`] and its dispatcher.
 pub type LibraryContext = UseReducerHandle<Library>;
@@ -46,6 +50,8 @@ pub type SyncContext = UseReducerHandle<SyncState>;
 pub type ReviewContext = UseReducerHandle<Review>;
 /// The local books question context.
 pub type LocalBooksContext = UseReducerHandle<LocalBooks>;
+/// The import panel context.
+pub type TransferContext = UseReducerHandle<Transfer>;
 
 /// The dispatchers, published as a context that never changes value: components that
 /// only act (rows, toasts) take it without re-rendering when the state changes.
@@ -65,6 +71,8 @@ pub struct Dispatch {
     pub review: UseReducerDispatcher<Review>,
     /// Shows and settles the local books question.
     pub local_books: UseReducerDispatcher<LocalBooks>,
+    /// Shows and runs the import panel.
+    pub transfer: UseReducerDispatcher<Transfer>,
 }
 
 impl Dispatch {

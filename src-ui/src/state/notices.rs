@@ -1,5 +1,5 @@
-//! Toasts: "Deleted “Title”" with undo, news ("Moved 3 books into your account"), and errors
-//! from commands.
+//! Toasts: "Deleted “Title”" with undo, "Imported 12 books" with undo, news ("Moved 3 books
+//! into your account"), and errors from commands.
 
 use std::rc::Rc;
 
@@ -27,6 +27,13 @@ pub enum NoticeKind {
     Failed(IpcError),
     /// Something worked that the user should hear about; the toast says what.
     Info(String),
+    /// A file was imported; the toast says what it did and offers to undo all of it.
+    Imported {
+        /// The import, for `undo_import`.
+        import_id: i64,
+        /// What it did, in words.
+        text: String,
+    },
 }
 
 /// The toasts on screen, oldest first.
@@ -46,6 +53,13 @@ pub enum NoticesAction {
     Failed(IpcError),
     /// Something worked; say so.
     Info(String),
+    /// A file was imported (and can be undone).
+    Imported {
+        /// The import.
+        import_id: i64,
+        /// What it did, in words.
+        text: String,
+    },
     /// The toast timed out, was closed, or its undo ran.
     Dismiss(u64),
 }
@@ -66,6 +80,7 @@ impl Reducible for Notices {
             NoticesAction::Deleted(book) => NoticeKind::Deleted(Rc::new(book)),
             NoticesAction::Failed(err) => NoticeKind::Failed(err),
             NoticesAction::Info(text) => NoticeKind::Info(text),
+            NoticesAction::Imported { import_id, text } => NoticeKind::Imported { import_id, text },
         };
         let mut next = (*self).clone();
         // The same error again (say, the disk stays full) replaces its toast rather than
@@ -104,6 +119,7 @@ mod tests {
             rating: None,
             started_on: None,
             finished_on: None,
+            isbn: None,
             created_at: 0,
             updated_at: 0,
         }
