@@ -8,7 +8,8 @@ use std::future::Future;
 use bookwish_ipc::commands::{
     AddBook, CancelSignIn, Command, DeleteBook, DiscardRejection, DismissUnreadable, FixRejection,
     GetAppInfo, GetLocalBooksOffer, GetSyncIssues, GetSyncStatus, KeepLocalBooks, ListBooks,
-    MoveLocalBooks, ResolveConflict, RestoreBook, SetStatus, SignIn, SignOut, SyncNow, UpdateBook,
+    MoveLocalBooks, RemoveAccountBooks, ResolveConflict, RestoreBook, SetStatus, SignIn, SignOut,
+    SyncNow, UpdateBook,
 };
 use bookwish_ipc::IpcError;
 use tauri::{AppHandle, Manager};
@@ -179,6 +180,12 @@ impl Handle for MoveLocalBooks {
 impl Handle for KeepLocalBooks {
     async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
         state(app).keep_local_books().await
+    }
+}
+
+impl Handle for RemoveAccountBooks {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        state(app).remove_account_books(self.user_id).await
     }
 }
 

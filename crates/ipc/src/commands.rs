@@ -51,6 +51,7 @@ macro_rules! with_commands {
                 => Option<$crate::LocalBooksOffer>,
             move_local_books: $crate::commands::MoveLocalBooks => $crate::MovedBooks,
             keep_local_books: $crate::commands::KeepLocalBooks => (),
+            remove_account_books: $crate::commands::RemoveAccountBooks => u32,
         }
     };
 }
@@ -192,6 +193,15 @@ pub struct MoveLocalBooks {}
 /// Keeps the local-only books on this computer; not asked again for this account.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeepLocalBooks {}
+
+/// Removes the books of an account deleted on the server from this computer (its database
+/// file) → how many live books went. Refused for an account that was not deleted, and for the
+/// one the window shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoveAccountBooks {
+    /// The deleted account ([`crate::DeletedAccount::user_id`]).
+    pub user_id: String,
+}
 
 #[cfg(test)]
 mod tests {
