@@ -9,18 +9,21 @@ use std::cell::Cell;
 use bookwish_ipc::commands::{
     AddBook, CancelSignIn, Command, DeleteBook, DiscardRejection, DismissUnreadable, FixRejection,
     GetLocalBooksOffer, GetSyncIssues, GetSyncStatus, KeepLocalBooks, MoveLocalBooks,
-    ResolveConflict, RestoreBook, SetStatus, SignIn, SignOut, SyncNow, UpdateBook,
+    RemoveAccountBooks, ResolveConflict, RestoreBook, SetStatus, SignIn, SignOut, SyncNow,
+    UpdateBook,
 };
 use bookwish_ipc::{
-    Account, Book, BookDraft, BookId, ConflictChoice, IpcError, LocalBooksOffer, Status,
+    Account, Book, BookDraft, BookId, ConflictChoice, DeletedAccount, IpcError, LocalBooksOffer,
+    Status,
 };
 use wasm_bindgen_futures::spawn_local;
 
 use crate::ipc;
+use crate::state::deleted::removed_text;
 use crate::state::local_books::{kept_text, moved_text};
 use crate::state::{
-    AuthAction, Choice, Dispatch, EditorAction, Issue, LibraryAction, LocalBooksAction,
-    NoticesAction, ReviewAction, SyncAction,
+    AuthAction, Choice, DeletedAction, Dispatch, EditorAction, Issue, LibraryAction,
+    LocalBooksAction, NoticesAction, ReviewAction, SyncAction,
 };
 
 /// Moves a book to `status` (the segmented control of a row).
@@ -303,6 +306,37 @@ pub fn decide_local_books(dispatch: &Dispatch, offer: &LocalBooksOffer, choice: 
             }
             Err(err) => {
                 dispatch.local_books.dispatch(LocalBooksAction::Failed);
+                dispatch.failed(err);
+            }
+        }
+    });
+}
+
+/// Removes the books of a deleted account from this computer (confirmed by the user, or none
+/// were left), then says what went in a toast; a failure keeps the notice to try again.
+pub fn remove_account_books(dispatch: &Dispatch, account: &DeletedAccount) {
+    let user_id = account.user_id.clone();
+    dispatch
+        .deleted
+        .dispatch(DeletedAction::Removing(user_id.clone()));
+    let dispatch = dispatch.clone();
+    let account = account.clone();
+    spawn_local(async move {
+        match ipc::invoke(&RemoveAccountBooks {
+            user_id: user_id.clone(),
+        })
+        .await
+        {
+            Ok(removed) => {
+                dispatch.deleted.dispatch(DeletedAction::Removed(user_id));
+                dispatch
+                    .notices
+                    .dispatch(NoticesAction::Info(removed_text(&account, removed)));
+            }
+            Err(err) => {
+                dispatch
+                    .deleted
+                    .dispatch(DeletedAction::RemoveFailed(user_id));
                 dispatch.failed(err);
             }
         }

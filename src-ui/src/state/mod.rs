@@ -10,11 +10,14 @@
 //!   its pending changes, for the status bar.
 //! - [`Review`]: the review panel of conflicts and refused changes sync left for the user.
 //! - [`LocalBooks`]: the question, after signing in, about books only on this computer.
+//! - [`DeletedAccounts`]: accounts the server deleted whose books are still on this computer,
+//!   and the choice to remove them.
 //!
 //! Reducers are pure functions of `(state, action)`; side effects live in `actions` and the
 //! components.
 
 mod auth;
+pub mod deleted;
 mod editor;
 mod library;
 pub mod local_books;
@@ -25,6 +28,7 @@ pub mod sync;
 use yew::functional::{UseReducerDispatcher, UseReducerHandle};
 
 pub use auth::{avatar_letters, Attempt, Auth, AuthAction, AuthError, AuthStep};
+pub use deleted::{DeletedAccounts, DeletedAction};
 pub use editor::{Editor, EditorAction};
 pub use library::{Books, Fresh, Library, LibraryAction};
 pub use local_books::{Choice, LocalBooks, LocalBooksAction};
@@ -46,6 +50,8 @@ pub type SyncContext = UseReducerHandle<SyncState>;
 pub type ReviewContext = UseReducerHandle<Review>;
 /// The local books question context.
 pub type LocalBooksContext = UseReducerHandle<LocalBooks>;
+/// The deleted accounts context.
+pub type DeletedContext = UseReducerHandle<DeletedAccounts>;
 
 /// The dispatchers, published as a context that never changes value: components that
 /// only act (rows, toasts) take it without re-rendering when the state changes.
@@ -65,6 +71,8 @@ pub struct Dispatch {
     pub review: UseReducerDispatcher<Review>,
     /// Shows and settles the local books question.
     pub local_books: UseReducerDispatcher<LocalBooks>,
+    /// Tells about deleted accounts and removes their books.
+    pub deleted: UseReducerDispatcher<DeletedAccounts>,
 }
 
 impl Dispatch {
