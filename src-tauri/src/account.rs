@@ -1,8 +1,11 @@
 //! Sign-in orchestration: which account is active, and the events the UI hears about it.
 //! The OIDC work itself is `bookwish_auth`; this module only opens the browser, routes deep
-//! links, switches the open database and emits `auth-changed` / `auth-failed`.
+//! links, switches the open database and emits `auth-changed` / `auth-failed`, and, when the
+//! server says the account was deleted, signs out and emits `account-deleted`.
 
-use bookwish_ipc::{events, Account, ErrorCode, IpcError};
+use bookwish_ipc::{
+    events, Account, DeletedAccount, ErrorCode, IpcError, Profile, ACCOUNT_DELETED_EVENT,
+};
 use tauri::{AppHandle, Emitter, Manager, Url};
 
 use crate::browser;
@@ -71,6 +74,45 @@ pub async fn restore(app: AppHandle) {
         }
         Err(error) => tracing::warn!(%error, "could not restore the session"),
     }
+}
+
+/// The server says `profile`'s account was deleted (its sync stopped for good): sign out —
+/// the session and its keychain entry are forgotten — and show the local-only list, keeping
+/// the account's books on disk, marked so the window can offer to remove them. The window
+/// hears `auth-changed`, then `account-deleted` with how many books stayed.
+pub async fn deleted(app: AppHandle, profile: Profile) {
+    let state = app.state::<AppState>();
+    tracing::warn!(user_id = %profile.user_id, "the account was deleted on the server; signing out");
+    // The user may have signed out (or into another account) meanwhile: that is left alone.
+    let shown = matches!(state.account(), Account::SignedIn { profile: ref now } if now.user_id == profile.user_id);
+    if shown {
+        state.set_sync(None);
+        if let Ok(auth) = state.auth() {
+            if let Err(error) = auth.sign_out().await {
+                tracing::error!(%error, "could not forget the deleted account's session");
+            }
+        }
+    }
+    let gone = state.mark_deleted(&profile).await.unwrap_or_else(|error| {
+        tracing::error!(%error.message, "could not mark the deleted account's database");
+        DeletedAccount {
+            user_id: profile.user_id.clone(),
+            name: profile.name.clone(),
+            email: profile.email.clone(),
+            books: 0,
+            deleted_at: 0,
+        }
+    });
+    if shown {
+        match state.switch_account(None).await {
+            Ok(account) => announce(&app, &account),
+            Err(error) => {
+                tracing::error!(%error, "could not reopen the local list");
+                emit(&app, events::AUTH_CHANGED, &state.account());
+            }
+        }
+    }
+    emit(&app, ACCOUNT_DELETED_EVENT, &gone);
 }
 
 /// Starts syncing the signed-in account, when a Supabase project is configured.

@@ -9,8 +9,8 @@ use bookwish_ipc::commands::{
     AddBook, CancelImport, CancelSignIn, Command, ConfirmImport, DeleteBook, DiscardRejection,
     DismissUnreadable, ExportBackup, ExportGoodreads, FixRejection, GetAppInfo, GetDiagnostics,
     GetLocalBooksOffer, GetSyncIssues, GetSyncStatus, KeepLocalBooks, ListBooks, MoveLocalBooks,
-    PickImportFile, ResolveConflict, RestoreBook, SetStatus, SignIn, SignOut, SyncNow, UndoImport,
-    UpdateBook,
+    PickImportFile, RemoveAccountBooks, ResolveConflict, RestoreBook, SetStatus, SignIn, SignOut,
+    SyncNow, UndoImport, UpdateBook,
 };
 use bookwish_ipc::IpcError;
 use tauri::{AppHandle, Manager};
@@ -227,6 +227,12 @@ impl Handle for ExportGoodreads {
 impl Handle for ExportBackup {
     async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
         transfer::export(app, ExportKind::Backup).await
+    }
+}
+
+impl Handle for RemoveAccountBooks {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        state(app).remove_account_books(self.user_id).await
     }
 }
 

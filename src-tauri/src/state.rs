@@ -5,6 +5,10 @@
 //! switches the open store to the account's database, signing out switches back to the
 //! local-only one. A database that cannot be opened (say, written by a newer Bookwish) is not a
 //! crash: every command answers why, and the window shows it.
+//!
+//! An account the server deleted is marked in its database by the core and listed (read at
+//! start, kept up to date here) until the user removes its books — through the core, which
+//! deletes the file and refuses the one open in the window.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -15,7 +19,8 @@ use bookwish_config::{AppConfig, SupabaseConfig};
 use bookwish_core::accounts::Databases;
 use bookwish_core::Store;
 use bookwish_ipc::{
-    Account, AppInfo, ErrorCode, IpcError, LocalBooksOffer, MovedBooks, Profile, SyncStatus,
+    Account, AppInfo, DeletedAccount, ErrorCode, IpcError, LocalBooksOffer, MovedBooks, Profile,
+    SyncStatus,
 };
 use bookwish_sync::{SyncHandle, Trigger};
 use tokio::sync::Notify;
@@ -61,6 +66,8 @@ pub struct AppState {
     version: String,
     log_dir: PathBuf,
     imports: Imports,
+    /// Accounts deleted on the server whose books are still here, oldest first.
+    deleted: Mutex<Vec<DeletedAccount>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -123,6 +130,10 @@ impl AppState {
         };
         let databases = Databases::new(&paths.data_dir);
         let current = open_current(&databases, auth.is_some(), remembered);
+        let deleted = databases.deleted_accounts().unwrap_or_else(|error| {
+            tracing::error!(%error, "could not look for deleted accounts' books");
+            Vec::new()
+        });
         Ok(AppState {
             current: Mutex::new(current),
             databases,
@@ -134,6 +145,7 @@ impl AppState {
             version,
             log_dir: paths.log_dir.clone(),
             imports: Imports::default(),
+            deleted: Mutex::new(deleted),
         })
     }
 
@@ -145,6 +157,7 @@ impl AppState {
             account: current.account.clone(),
             data_dir: self.databases.root().display().to_string(),
             problem: current.store.as_ref().err().cloned(),
+            deleted_accounts: lock(&self.deleted).clone(),
         }
     }
 
@@ -232,6 +245,10 @@ impl AppState {
     /// Switches to the database of `profile` (or the local-only one for `None`) and returns
     /// the account the UI should now show.
     pub async fn switch_account(&self, profile: Option<Profile>) -> Result<Account, IpcError> {
+        if let Some(profile) = &profile {
+            // Signing in to it again forgets that it was deleted (the core does the same).
+            lock(&self.deleted).retain(|gone| gone.user_id != profile.user_id);
+        }
         let databases = self.databases.clone();
         let signs_in = self.auth.is_some();
         let current = tauri::async_runtime::spawn_blocking(move || {
@@ -308,6 +325,37 @@ impl AppState {
         .await
     }
 
+    /// Records that the server deleted `profile`'s account: its database is marked (its books
+    /// stay) and listed for the window from now on. Answers what the window is told.
+    pub async fn mark_deleted(&self, profile: &Profile) -> Result<DeletedAccount, IpcError> {
+        let databases = self.databases.clone();
+        let who = profile.clone();
+        let at = now_ms();
+        let marked = blocking("while noting that the account was deleted", move || {
+            databases.mark_deleted(&who, at)
+        })
+        .await?;
+        let mut deleted = lock(&self.deleted);
+        deleted.retain(|gone| gone.user_id != marked.user_id);
+        deleted.push(marked.clone());
+        Ok(marked)
+    }
+
+    /// Removes the books of deleted account `user_id` from this computer (through the core,
+    /// which refuses the database open in the window); answers how many went.
+    pub async fn remove_account_books(&self, user_id: String) -> Result<u32, IpcError> {
+        let databases = self.databases.clone();
+        let open = self.store().ok();
+        let who = user_id.clone();
+        let removed = blocking("while removing the account's books", move || {
+            let open = open.as_ref().map(|store| lock(store));
+            databases.remove_deleted_account(&who, open.as_deref())
+        })
+        .await?;
+        lock(&self.deleted).retain(|gone| gone.user_id != user_id);
+        Ok(removed)
+    }
+
     /// Checkpoints the current database a little after the last edit, so edits themselves
     /// never pay for flushing the log (see `Store::checkpoint`). Runs until the app exits.
     pub async fn checkpoint_when_idle(&self) {
@@ -348,6 +396,15 @@ impl AppState {
             Account::LocalOnly { .. } => Ok(None),
         }
     }
+}
+
+/// Now, in milliseconds since the Unix epoch.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+        })
 }
 
 /// Opens the database of `profile` (or the local-only one), keeping a failure to show.

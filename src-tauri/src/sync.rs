@@ -1,12 +1,13 @@
 //! Runs the sync engine for the signed-in account and tells the window about it: every status
 //! change as `sync-status`, and `books-changed` after each sync that finished, so the list
-//! shows what came from other devices.
+//! shows what came from other devices. When the engine stops because the server deleted the
+//! account, the account flow signs out (`account::deleted`).
 
 use std::sync::Arc;
 
 use bookwish_auth::Auth;
 use bookwish_ipc::{events, SyncPhase, SyncStatus, SYNC_STATUS_EVENT};
-use bookwish_sync::{SyncConfig, SyncEngine, SyncHandle, TokenError, TokenSource};
+use bookwish_sync::{Stopped, SyncConfig, SyncEngine, SyncHandle, TokenError, TokenSource};
 use tauri::{AppHandle, Emitter};
 
 use crate::state::SyncTarget;
@@ -41,6 +42,7 @@ pub fn start(app: &AppHandle, target: SyncTarget) -> Result<SyncHandle, bookwish
         target.supabase.rest_url.as_str(),
         target.supabase.anon_key.clone(),
     );
+    let profile = target.profile.clone();
     config.profile = Some(target.profile);
     let engine = SyncEngine::open(
         &target.database,
@@ -48,7 +50,13 @@ pub fn start(app: &AppHandle, target: SyncTarget) -> Result<SyncHandle, bookwish
         target.http,
         AuthTokens(target.auth),
     )?;
-    let (handle, _task) = engine.spawn();
+    let (handle, task) = engine.spawn();
+    let deleted = app.clone();
+    tauri::async_runtime::spawn(async move {
+        if let Ok(Stopped::AccountDeleted) = task.await {
+            crate::account::deleted(deleted, profile).await;
+        }
+    });
     let mut status = handle.status();
     let app = app.clone();
     tauri::async_runtime::spawn(async move {

@@ -9,21 +9,23 @@ use std::cell::Cell;
 use bookwish_ipc::commands::{
     AddBook, CancelImport, CancelSignIn, Command, ConfirmImport, DeleteBook, DiscardRejection,
     DismissUnreadable, ExportBackup, ExportGoodreads, FixRejection, GetLocalBooksOffer,
-    GetSyncIssues, GetSyncStatus, KeepLocalBooks, MoveLocalBooks, PickImportFile, ResolveConflict,
-    RestoreBook, SetStatus, SignIn, SignOut, SyncNow, UndoImport, UpdateBook,
+    GetSyncIssues, GetSyncStatus, KeepLocalBooks, MoveLocalBooks, PickImportFile,
+    RemoveAccountBooks, ResolveConflict, RestoreBook, SetStatus, SignIn, SignOut, SyncNow,
+    UndoImport, UpdateBook,
 };
 use bookwish_ipc::{
-    Account, Book, BookDraft, BookId, ConflictChoice, Exported, IpcError, LocalBooksOffer, OnMatch,
-    Status,
+    Account, Book, BookDraft, BookId, ConflictChoice, DeletedAccount, Exported, IpcError,
+    LocalBooksOffer, OnMatch, Status,
 };
 use wasm_bindgen_futures::spawn_local;
 
 use crate::ipc;
+use crate::state::deleted::removed_text;
 use crate::state::local_books::{kept_text, moved_text};
 use crate::state::transfer::{done_text, undone_text};
 use crate::state::{
-    AuthAction, Choice, Dispatch, EditorAction, Issue, LibraryAction, LocalBooksAction,
-    NoticesAction, ReviewAction, SyncAction, TransferAction,
+    AuthAction, Choice, DeletedAction, Dispatch, EditorAction, Issue, LibraryAction,
+    LocalBooksAction, NoticesAction, ReviewAction, SyncAction, TransferAction,
 };
 use crate::text::{books, size};
 
@@ -417,4 +419,35 @@ pub fn exported_text(exported: &Exported) -> String {
         books(size(exported.books)),
         exported.file_name
     )
+}
+
+/// Removes the books of a deleted account from this computer (confirmed by the user, or none
+/// were left), then says what went in a toast; a failure keeps the notice to try again.
+pub fn remove_account_books(dispatch: &Dispatch, account: &DeletedAccount) {
+    let user_id = account.user_id.clone();
+    dispatch
+        .deleted
+        .dispatch(DeletedAction::Removing(user_id.clone()));
+    let dispatch = dispatch.clone();
+    let account = account.clone();
+    spawn_local(async move {
+        match ipc::invoke(&RemoveAccountBooks {
+            user_id: user_id.clone(),
+        })
+        .await
+        {
+            Ok(removed) => {
+                dispatch.deleted.dispatch(DeletedAction::Removed(user_id));
+                dispatch
+                    .notices
+                    .dispatch(NoticesAction::Info(removed_text(&account, removed)));
+            }
+            Err(err) => {
+                dispatch
+                    .deleted
+                    .dispatch(DeletedAction::RemoveFailed(user_id));
+                dispatch.failed(err);
+            }
+        }
+    });
 }

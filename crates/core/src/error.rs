@@ -56,6 +56,28 @@ pub enum Error {
         /// The database file.
         path: std::path::PathBuf,
     },
+    /// The books of an account were to be removed from this computer, but the server never
+    /// said the account was deleted (its books are not only here: they sync).
+    #[error("the account {user_id} was not deleted; its books are not removed")]
+    AccountNotDeleted {
+        /// The account.
+        user_id: String,
+    },
+    /// An account's database was to be removed while it is the one open in the window.
+    #[error("the database of account {user_id} is open")]
+    AccountOpen {
+        /// The account.
+        user_id: String,
+    },
+    /// A database file could not be removed.
+    #[error("could not remove the file {}", path.display())]
+    Remove {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why (permissions, a program holding it open on Windows).
+        #[source]
+        source: std::io::Error,
+    },
     /// An outbox patch could not be encoded as JSON.
     #[error("could not encode an outbox patch")]
     Json(#[from] serde_json::Error),
@@ -142,6 +164,24 @@ impl From<&Error> for IpcError {
                 ErrorCode::Storage,
                 "Could not prepare the local database: an unexpected error occurred (the log has \
                  the details).",
+            ),
+            Error::AccountNotDeleted { .. } => IpcError::new(
+                ErrorCode::InvalidArgument,
+                "Only the books of a deleted account can be removed from this computer; this \
+                 account still exists, so its books were kept.",
+            ),
+            Error::AccountOpen { .. } => IpcError::new(
+                ErrorCode::InvalidArgument,
+                "Bookwish is showing this account's books right now, so they were kept. Sign \
+                 out first.",
+            ),
+            Error::Remove { path, source } => IpcError::new(
+                ErrorCode::Storage,
+                format!(
+                    "Could not remove {}: {source}. Close any other program using it and try \
+                     again; the books are still there.",
+                    path.display()
+                ),
             ),
             Error::Json(_) => IpcError::new(
                 ErrorCode::Internal,

@@ -58,6 +58,7 @@ macro_rules! with_commands {
             undo_import: $crate::commands::UndoImport => $crate::ImportUndone,
             export_goodreads: $crate::commands::ExportGoodreads => Option<$crate::Exported>,
             export_backup: $crate::commands::ExportBackup => Option<$crate::Exported>,
+            remove_account_books: $crate::commands::RemoveAccountBooks => u32,
         }
     };
 }
@@ -204,6 +205,7 @@ pub struct KeepLocalBooks {}
 /// recent log, with tokens, codes, query strings, e-mail addresses and user ids taken out.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GetDiagnostics {}
+
 /// Asks the user for a file to import with the OS file dialog (opened by the shell: the window
 /// never names a path), reads it and measures it against the list → the offer to confirm, or
 /// `None` when the user closed the dialog. A file that cannot be imported is an error of code
@@ -245,6 +247,15 @@ pub struct ExportGoodreads {}
 /// save dialog → what was written, or `None` when the user closed the dialog.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportBackup {}
+
+/// Removes the books of an account deleted on the server from this computer (its database
+/// file) → how many live books went. Refused for an account that was not deleted, and for the
+/// one the window shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoveAccountBooks {
+    /// The deleted account ([`crate::DeletedAccount::user_id`]).
+    pub user_id: String,
+}
 
 #[cfg(test)]
 mod tests {

@@ -29,10 +29,12 @@ use serde::{Deserialize, Deserializer, Serialize};
 pub type BookId = uuid::Uuid;
 
 pub mod commands;
+mod deleted;
 pub mod isbn;
 pub mod review;
 mod sync_status;
 pub mod transfer;
+pub use deleted::{DeletedAccount, ACCOUNT_DELETED_EVENT};
 pub use review::{
     ConflictChoice, ConflictView, LocalBooksOffer, MovedBooks, RejectionView, SyncIssues,
     UnreadableView,
@@ -323,6 +325,10 @@ pub struct AppInfo {
     /// shown instead of the list; `None` when all is well.
     #[serde(default)]
     pub problem: Option<IpcError>,
+    /// Accounts deleted on the server whose books are still on this computer, until the user
+    /// removes them.
+    #[serde(default)]
+    pub deleted_accounts: Vec<DeletedAccount>,
 }
 
 /// What kind of failure an [`IpcError`] is. The UI branches on some of them.

@@ -1,11 +1,12 @@
 //! The views. [`App`] owns the state and the app-wide effects (loading the list, the shell's
 //! events, keyboard shortcuts); the others read the state from context. The review panel, the
-//! local books question and the import panel are modal dialogs (`dialog`), shown while their
-//! state says so.
+//! local books question, the import panel and the confirmation before removing a deleted
+//! account's books are modal dialogs (`dialog`), shown while their state says so.
 
 mod add_form;
 mod book_list;
 mod book_row;
+mod deleted;
 mod diagnostics;
 mod dialog;
 mod edit_form;
@@ -25,7 +26,9 @@ mod toolbar;
 use std::rc::Rc;
 
 use bookwish_ipc::commands::{GetAppInfo, ListBooks};
-use bookwish_ipc::{events, Account, AppInfo, ImportOffer, ImportProgress, IpcError, SyncStatus};
+use bookwish_ipc::{
+    events, Account, AppInfo, DeletedAccount, ImportOffer, ImportProgress, IpcError, SyncStatus,
+};
 use gloo_events::{EventListener, EventListenerOptions};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
@@ -36,14 +39,15 @@ use crate::actions;
 use crate::ipc;
 use crate::keys::{self, Shortcut};
 use crate::state::{
-    Auth, AuthAction, AuthContext, Dispatch, Editor, EditorAction, EditorContext, Library,
-    LibraryAction, LibraryContext, LocalBooks, LocalBooksContext, Notices, NoticesContext, Review,
-    ReviewAction, ReviewContext, SyncAction, SyncContext, SyncState, Transfer, TransferAction,
-    TransferContext,
+    Auth, AuthAction, AuthContext, DeletedAccounts, DeletedAction, DeletedContext, Dispatch,
+    Editor, EditorAction, EditorContext, Library, LibraryAction, LibraryContext, LocalBooks,
+    LocalBooksContext, Notices, NoticesContext, Review, ReviewAction, ReviewContext, SyncAction,
+    SyncContext, SyncState, Transfer, TransferAction, TransferContext,
 };
 
 use self::add_form::AddForm;
 use self::book_list::BookList as BookListView;
+use self::deleted::{DeletedAccountNotices, RemoveAccountDialog};
 use self::header::{AuthAlert, Header};
 use self::import::ImportPanel;
 use self::local_books::LocalBooksDialog;
@@ -93,8 +97,9 @@ fn Shell() -> Html {
     let review = use_reducer(Review::default);
     let local_books = use_reducer(LocalBooks::default);
     let transfer = use_reducer(Transfer::default);
+    let deleted = use_reducer(DeletedAccounts::default);
     let dispatch = use_memo((), {
-        let (library, editor, notices, auth, sync, review, local_books, transfer) = (
+        let (library, editor, notices, auth, sync, review, local_books, transfer, deleted) = (
             library.clone(),
             editor.clone(),
             notices.clone(),
@@ -103,6 +108,7 @@ fn Shell() -> Html {
             review.clone(),
             local_books.clone(),
             transfer.clone(),
+            deleted.clone(),
         );
         move |_| Dispatch {
             library: library.dispatcher(),
@@ -113,6 +119,7 @@ fn Shell() -> Html {
             review: review.dispatcher(),
             local_books: local_books.dispatcher(),
             transfer: transfer.dispatcher(),
+            deleted: deleted.dispatcher(),
         }
     });
     let info = use_state(|| None::<Rc<AppInfo>>);
@@ -133,6 +140,9 @@ fn Shell() -> Html {
                         dispatch
                             .auth
                             .dispatch(AuthAction::Info(answer.account.clone()));
+                        dispatch
+                            .deleted
+                            .dispatch(DeletedAction::Known(answer.deleted_accounts.clone()));
                         info.set(Some(Rc::new(answer)));
                     }
                     Err(err) => dispatch.failed(err),
@@ -190,10 +200,20 @@ fn Shell() -> Html {
 
     // The account: signed in or out by the browser's deep link, or by the session being
     // restored or ended in the background, at any time. The list is now another account's,
-    // and a sign-in may find books only on this computer.
+    // and a sign-in may find books only on this computer. An account the server deleted is
+    // announced on its own, after the switch to the local-only list.
     {
         let dispatch = Rc::clone(&dispatch);
         use_effect_with((), move |_| {
+            let deleted = {
+                let dispatch = Rc::clone(&dispatch);
+                Callback::from(
+                    move |account: Result<DeletedAccount, IpcError>| match account {
+                        Ok(account) => dispatch.deleted.dispatch(DeletedAction::Deleted(account)),
+                        Err(err) => warn(&err),
+                    },
+                )
+            };
             let changed = {
                 let dispatch = Rc::clone(&dispatch);
                 Callback::from(move |account: Result<Account, IpcError>| match account {
@@ -209,6 +229,7 @@ fn Shell() -> Html {
             let subscriptions = [
                 ipc::listen_to(events::AUTH_CHANGED, changed),
                 ipc::listen_to(events::AUTH_FAILED, failed),
+                ipc::listen_to(bookwish_ipc::ACCOUNT_DELETED_EVENT, deleted),
             ]
             .into_iter()
             .filter_map(|subscription| subscription.map_err(|err| warn(&err)).ok())
@@ -327,12 +348,14 @@ fn Shell() -> Html {
         <ContextProvider<ReviewContext> context={review.clone()}>
         <ContextProvider<LocalBooksContext> context={local_books.clone()}>
         <ContextProvider<TransferContext> context={transfer.clone()}>
+        <ContextProvider<DeletedContext> context={deleted.clone()}>
             <div id="app" class="app" data-testid="app" data-ready={ready}>
                 <Header info={(*info).clone()} />
                 <AuthAlert />
                 <div class="body">
                     <Sidebar />
                     <main class="content">
+                        <DeletedAccountNotices />
                         if let Some(problem) = problem {
                             { open_problem(&problem, &info.as_ref().map(|i| i.data_dir.clone()).unwrap_or_default()) }
                         } else {
@@ -350,8 +373,10 @@ fn Shell() -> Html {
                 }
                 <LocalBooksDialog />
                 <ImportPanel />
+                <RemoveAccountDialog />
                 <Toasts />
             </div>
+        </ContextProvider<DeletedContext>>
         </ContextProvider<TransferContext>>
         </ContextProvider<LocalBooksContext>>
         </ContextProvider<ReviewContext>>

@@ -12,11 +12,14 @@
 //! - [`LocalBooks`]: the question, after signing in, about books only on this computer.
 //! - [`Transfer`]: the import panel (the file's preview, the choice for books already in the
 //!   list, the import's progress).
+//! - [`DeletedAccounts`]: accounts the server deleted whose books are still on this computer,
+//!   and the choice to remove them.
 //!
 //! Reducers are pure functions of `(state, action)`; side effects live in `actions` and the
 //! components.
 
 mod auth;
+pub mod deleted;
 mod editor;
 mod library;
 pub mod local_books;
@@ -28,6 +31,7 @@ pub mod transfer;
 use yew::functional::{UseReducerDispatcher, UseReducerHandle};
 
 pub use auth::{avatar_letters, Attempt, Auth, AuthAction, AuthError, AuthStep};
+pub use deleted::{DeletedAccounts, DeletedAction};
 pub use editor::{Editor, EditorAction};
 pub use library::{Books, Fresh, Library, LibraryAction};
 pub use local_books::{Choice, LocalBooks, LocalBooksAction};
@@ -52,6 +56,8 @@ pub type ReviewContext = UseReducerHandle<Review>;
 pub type LocalBooksContext = UseReducerHandle<LocalBooks>;
 /// The import panel context.
 pub type TransferContext = UseReducerHandle<Transfer>;
+/// The deleted accounts context.
+pub type DeletedContext = UseReducerHandle<DeletedAccounts>;
 
 /// The dispatchers, published as a context that never changes value: components that
 /// only act (rows, toasts) take it without re-rendering when the state changes.
@@ -73,6 +79,8 @@ pub struct Dispatch {
     pub local_books: UseReducerDispatcher<LocalBooks>,
     /// Shows and runs the import panel.
     pub transfer: UseReducerDispatcher<Transfer>,
+    /// Tells about deleted accounts and removes their books.
+    pub deleted: UseReducerDispatcher<DeletedAccounts>,
 }
 
 impl Dispatch {

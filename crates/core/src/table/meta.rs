@@ -37,6 +37,9 @@ pub(crate) enum Key {
     /// A digest of the installation (machine and path) that last opened the file: a copy opened
     /// elsewhere takes a new device id.
     Installation,
+    /// In an account database: the server said the account was deleted (JSON: when, and the
+    /// name and email it had), so the window offers to remove the file.
+    AccountDeleted,
 }
 
 impl Key {
@@ -54,6 +57,7 @@ impl Key {
             Key::LocalBooksAnswer => "setting.local_books",
             Key::Owner => "account_owner",
             Key::Installation => "installation",
+            Key::AccountDeleted => "account_deleted",
         }
     }
 }

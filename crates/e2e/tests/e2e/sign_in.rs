@@ -11,7 +11,7 @@ use anyhow::Result;
 use bookwish_e2e::{output_dir, App};
 use bookwish_stack::{Stack, StackOptions, ALICE};
 
-use crate::support::{self, app_log};
+use crate::support::{self, app_log, stored_refresh_token};
 
 /// Fails if anything shaped like a JWT, or the refresh token itself, shows up in the page,
 /// its storage, or the app's log files.
@@ -58,16 +58,6 @@ fn looks_like_jwt(text: &str) -> bool {
             .collect();
         token.matches('.').count() >= 2 && token.len() > 40
     })
-}
-
-/// The refresh token the app saved in the Secret Service for `sub`, read with secret-tool.
-fn stored_refresh_token(sub: &str) -> Option<String> {
-    let output = std::process::Command::new("secret-tool")
-        .args(["lookup", "service", "app.bookwish.desktop", "username", sub])
-        .output()
-        .ok()?;
-    let token = String::from_utf8(output.stdout).ok()?.trim().to_owned();
-    (!token.is_empty()).then_some(token)
 }
 
 #[tokio::test]

@@ -83,3 +83,13 @@ pub async fn server_books(stack: &Stack) -> Result<Vec<String>> {
         .await?;
     Ok(out.lines().map(str::to_owned).collect())
 }
+
+/// The refresh token the app saved in the Secret Service for `sub`, read with secret-tool.
+pub fn stored_refresh_token(sub: &str) -> Option<String> {
+    let output = std::process::Command::new("secret-tool")
+        .args(["lookup", "service", "app.bookwish.desktop", "username", sub])
+        .output()
+        .ok()?;
+    let token = String::from_utf8(output.stdout).ok()?.trim().to_owned();
+    (!token.is_empty()).then_some(token)
+}
