@@ -37,7 +37,7 @@ struct Case {
     proxy: HttpProxy,
     device: Device,
     handle: Option<SyncHandle>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    task: Option<tokio::task::JoinHandle<bookwish_sync::Stopped>>,
     books: usize,
     /// The user's version counter before: it counts every applied write.
     seq: i64,
