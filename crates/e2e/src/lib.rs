@@ -400,8 +400,7 @@ impl FileDialog {
         let path = path.to_str().context("a UTF-8 path")?;
         xdotool(&["key", "--clearmodifiers", "ctrl+l"]).await?;
         xdotool(&["type", "--delay", "5", path]).await?;
-        xdotool(&["key", "Return"]).await?;
-        self.closed().await
+        self.confirm().await
     }
 
     /// Saves as `path`: the name field (focused, the suggested name selected) replaced by the
@@ -410,7 +409,20 @@ impl FileDialog {
         let path = path.to_str().context("a UTF-8 path")?;
         xdotool(&["key", "--clearmodifiers", "ctrl+a"]).await?;
         xdotool(&["type", "--delay", "5", path]).await?;
-        xdotool(&["key", "Return"]).await?;
+        self.confirm().await
+    }
+
+    /// Presses Enter until the dialog answers. GTK's location bar can take the first Enter for
+    /// its own completion of the typed path (seen under Xvfb on a loaded machine), so an Enter
+    /// the dialog did not act on within a few seconds is pressed again: a second Enter on a
+    /// dialog that already closed reaches nobody, as it is only sent while the dialog is shown.
+    async fn confirm(&self) -> Result<()> {
+        for _ in 0..5 {
+            xdotool(&["key", "--window", &self.window, "Return"]).await?;
+            if self.closed_within(Duration::from_secs(3)).await? {
+                return Ok(());
+            }
+        }
         self.closed().await
     }
 
@@ -418,6 +430,21 @@ impl FileDialog {
     pub async fn cancel(self) -> Result<()> {
         xdotool(&["key", "Escape"]).await?;
         self.closed().await
+    }
+
+    /// Whether the dialog is gone within `wait`.
+    async fn closed_within(&self, wait: Duration) -> Result<bool> {
+        let deadline = Instant::now() + wait;
+        loop {
+            let visible = xdotool(&["search", "--onlyvisible", "--name", "."]).await?;
+            if !visible.lines().any(|id| id == self.window) {
+                return Ok(true);
+            }
+            if Instant::now() > deadline {
+                return Ok(false);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     async fn closed(&self) -> Result<()> {
@@ -428,7 +455,17 @@ impl FileDialog {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                bail!("the file dialog was still open {DEADLINE:?} after answering it");
+                // The whole screen, dialog included (the WebDriver screenshot shows the page).
+                let shot = output_dir()?.join("file-dialog-still-open.png");
+                let _ = Command::new("import")
+                    .args(["-window", "root"])
+                    .arg(&shot)
+                    .status()
+                    .await;
+                bail!(
+                    "the file dialog was still open {DEADLINE:?} after answering it (screen: {})",
+                    shot.display()
+                );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
