@@ -414,11 +414,13 @@ impl FileDialog {
 
     /// Presses Enter until the dialog answers. GTK's location bar can take the first Enter for
     /// its own completion of the typed path (seen under Xvfb on a loaded machine), so an Enter
-    /// the dialog did not act on within a few seconds is pressed again: a second Enter on a
-    /// dialog that already closed reaches nobody, as it is only sent while the dialog is shown.
+    /// the dialog did not act on within a few seconds is pressed again: the dialog is given the
+    /// focus again first, and no Enter is sent once it has closed.
     async fn confirm(&self) -> Result<()> {
         for _ in 0..5 {
-            xdotool(&["key", "--window", &self.window, "Return"]).await?;
+            // No window manager under Xvfb: the keyboard goes where focus was put last.
+            xdotool(&["windowfocus", "--sync", &self.window]).await?;
+            xdotool(&["key", "--clearmodifiers", "Return"]).await?;
             if self.closed_within(Duration::from_secs(3)).await? {
                 return Ok(());
             }
