@@ -9,27 +9,13 @@ use bookwish_stack::{Stack, StackOptions, ALICE};
 
 use crate::support::{self, SignedIn};
 
-/// Writes `set` into alice's book titled `title`, past every CHECK constraint (dropped and
-/// put back `NOT VALID` in one statement, as the superuser).
+/// Writes `set` into alice's book titled `title`, past the table's CHECK constraints.
 async fn spoil(stack: &Stack, title: &str, set: &str) -> Result<()> {
     stack
-        .psql(&format!(
-            "do $$
-             declare c record; saved text[] := '{{}}'; names text[] := '{{}}';
-             begin
-               for c in select conname, pg_get_constraintdef(oid) as def from pg_constraint
-                        where conrelid = 'public.books'::regclass and contype = 'c' loop
-                 names := names || c.conname::text; saved := saved || c.def;
-                 execute format('alter table public.books drop constraint %I', c.conname);
-               end loop;
-               update public.books set {set} where user_id = '{user}' and title = '{title}';
-               for i in 1 .. coalesce(array_length(names, 1), 0) loop
-                 execute format('alter table public.books add constraint %I %s not valid',
-                                names[i], saved[i]);
-               end loop;
-             end $$;",
-            user = ALICE.sub
-        ))
+        .update_books_past_checks(
+            set,
+            &format!("user_id = '{}' and title = '{title}'", ALICE.sub),
+        )
         .await
         .context("the superuser writes a value past the constraints")?;
     Ok(())
