@@ -11,6 +11,8 @@
 
 #![allow(clippy::print_stdout, reason = "a bench reports by printing its table")]
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Result};
@@ -461,14 +463,6 @@ fn median(times: &[Duration]) -> Duration {
     sorted[sorted.len() / 2]
 }
 
-fn show(duration: Duration) -> String {
-    if duration < Duration::from_millis(1) {
-        format!("{:.1} µs", duration.as_secs_f64() * 1e6)
-    } else {
-        format!("{:.1} ms", duration.as_secs_f64() * 1e3)
-    }
-}
-
 #[derive(Default)]
 struct Table {
     rows: Vec<[String; 5]>,
@@ -480,44 +474,14 @@ impl Table {
         sorted.sort();
         self.rows.push([
             label.to_owned(),
-            show(sorted[0]),
-            show(sorted[sorted.len() / 2]),
-            show(sorted[sorted.len() - 1]),
+            support::show(sorted[0]),
+            support::show(sorted[sorted.len() / 2]),
+            support::show(sorted[sorted.len() - 1]),
             note.to_owned(),
         ]);
     }
 
     fn print(&self) {
-        let header = ["figure", "min", "p50", "max", "note"];
-        let widths: Vec<usize> = (0..5)
-            .map(|col| {
-                self.rows
-                    .iter()
-                    .map(|row| row[col].chars().count())
-                    .chain([header[col].len()])
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        let line = |cells: [&str; 5]| {
-            let padded: Vec<String> = cells
-                .iter()
-                .zip(&widths)
-                .map(|(cell, w)| format!("{cell}{}", " ".repeat(w - cell.chars().count())))
-                .collect();
-            println!("| {} |", padded.join(" | "));
-        };
-        line(header);
-        println!(
-            "|{}|",
-            widths
-                .iter()
-                .map(|w| "-".repeat(w + 2))
-                .collect::<Vec<_>>()
-                .join("|")
-        );
-        for row in &self.rows {
-            line([&row[0], &row[1], &row[2], &row[3], &row[4]]);
-        }
+        support::print_table(["figure", "min", "p50", "max", "note"], &self.rows);
     }
 }

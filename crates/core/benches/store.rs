@@ -4,6 +4,8 @@
 
 #![allow(clippy::print_stdout, reason = "a bench reports by printing its table")]
 
+mod support;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -337,18 +339,12 @@ impl Table {
         let mut sorted = times.to_vec();
         sorted.sort();
         let at = |pct: usize| sorted[(sorted.len() * pct / 100).min(sorted.len() - 1)];
-        let show = |d: Duration| {
-            if d < Duration::from_millis(1) {
-                us(d)
-            } else {
-                ms(d)
-            }
-        };
+
         self.rows.push([
             label.to_owned(),
-            show(at(50)),
-            show(at(99)),
-            show(sorted[sorted.len() - 1]),
+            support::show(at(50)),
+            support::show(at(99)),
+            support::show(sorted[sorted.len() - 1]),
             note.to_owned(),
         ]);
     }
@@ -364,35 +360,6 @@ impl Table {
     }
 
     fn print(&self) {
-        let header = ["figure", "p50", "p99", "max", "note"];
-        let width = |col: usize| {
-            self.rows
-                .iter()
-                .map(|row| row[col].chars().count())
-                .chain([header[col].len()])
-                .max()
-                .unwrap_or(0)
-        };
-        let widths: Vec<usize> = (0..5).map(width).collect();
-        let line = |cells: [&str; 5]| {
-            let padded: Vec<String> = cells
-                .iter()
-                .zip(&widths)
-                .map(|(cell, w)| format!("{cell}{}", " ".repeat(w - cell.chars().count())))
-                .collect();
-            println!("| {} |", padded.join(" | "));
-        };
-        line(header);
-        println!(
-            "|{}|",
-            widths
-                .iter()
-                .map(|w| "-".repeat(w + 2))
-                .collect::<Vec<_>>()
-                .join("|")
-        );
-        for row in &self.rows {
-            line([&row[0], &row[1], &row[2], &row[3], &row[4]]);
-        }
+        support::print_table(["figure", "p50", "p99", "max", "note"], &self.rows);
     }
 }
