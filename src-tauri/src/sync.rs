@@ -1,12 +1,13 @@
 //! Runs the sync engine for the signed-in account and tells the window about it: every status
-//! change as `sync-status`, and `books-changed` after each sync that finished, so the list
-//! shows what came from other devices. When the engine stops because the server deleted the
-//! account, the account flow signs out (`account::deleted`).
+//! change as `sync-status`, and `books-changed` after each sync that changed books here, so the
+//! list shows what came from other devices (a sync that only carried this window's own edits up
+//! and back does not make it read 10,000 rows again). When the engine stops because the server
+//! deleted the account, the account flow signs out (`account::deleted`).
 
 use std::sync::Arc;
 
 use bookwish_auth::Auth;
-use bookwish_ipc::{events, SyncPhase, SyncStatus, SYNC_STATUS_EVENT};
+use bookwish_ipc::{events, SyncStatus, SYNC_STATUS_EVENT};
 use bookwish_sync::{Stopped, SyncConfig, SyncEngine, SyncHandle, TokenError, TokenSource};
 use tauri::{AppHandle, Emitter};
 
@@ -58,23 +59,23 @@ pub fn start(app: &AppHandle, target: SyncTarget) -> Result<SyncHandle, bookwish
         }
     });
     let mut status = handle.status();
-    let app = app.clone();
+    let window = app.clone();
     tauri::async_runtime::spawn(async move {
-        let mut last_synced = None;
         loop {
             let now: SyncStatus = status.borrow_and_update().clone();
-            if let Err(error) = app.emit(SYNC_STATUS_EVENT, now.clone()) {
+            if let Err(error) = window.emit(SYNC_STATUS_EVENT, now) {
                 tracing::warn!(%error, "could not send the sync status to the window");
-            }
-            if let SyncPhase::Synced { at } = now.phase {
-                if last_synced != Some(at) {
-                    last_synced = Some(at);
-                    let _ = app.emit(events::BOOKS_CHANGED, ());
-                }
             }
             if status.changed().await.is_err() {
                 break; // the engine stopped
             }
+        }
+    });
+    let mut changes = handle.changes();
+    let window = app.clone();
+    tauri::async_runtime::spawn(async move {
+        while changes.changed().await.is_ok() {
+            let _ = window.emit(events::BOOKS_CHANGED, ());
         }
     });
     Ok(handle)

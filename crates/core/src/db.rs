@@ -73,6 +73,8 @@ impl Db {
 
     fn prepare(mut conn: Connection) -> Result<Db> {
         configure(&conn)?;
+        // Before any migration: a migration may expect the list's indexes to be there.
+        crate::bulk::recover(&mut conn)?;
         MIGRATIONS
             .to_latest(&mut conn)
             .map_err(|error| match error {
@@ -117,6 +119,22 @@ impl Db {
         Ok(self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?)
+    }
+
+    /// Lets this connection's page cache grow to `kib` KiB (SQLite's default is 2 MiB). A big
+    /// pull writes every index of `books` at random places: with a cache smaller than the
+    /// indexes, each transaction spills and re-reads the same pages again and again. The cache
+    /// only takes memory as pages are read; [`Db::release_memory`] gives it back.
+    pub(crate) fn set_cache_kib(&self, kib: u32) -> Result<()> {
+        self.conn
+            .pragma_update(None, "cache_size", -i64::from(kib))?;
+        Ok(())
+    }
+
+    /// Frees the page cache's unused memory (`PRAGMA shrink_memory`).
+    pub(crate) fn release_memory(&self) -> Result<()> {
+        self.conn.execute_batch("PRAGMA shrink_memory")?;
+        Ok(())
     }
 
     /// A read transaction: one snapshot for several statements, even while another connection

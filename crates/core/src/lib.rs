@@ -12,6 +12,8 @@
 //!                      issues                      │
 //!                    db.rs, schema.rs              └─ the one place a connection is opened:
 //!                                                     settings, migrations/sqlite/
+//!                    bulk.rs                          a download into an empty list builds
+//!                                                     the list's indexes once, at its end
 //! accounts.rs   which file holds which account's books
 //! hlc.rs        the hybrid logical clock
 //! logfile.rs    the app's daily log files (readable by the user only)
@@ -48,8 +50,12 @@
 //! - An edit that changes nothing writes nothing.
 //! - Books are never hard-deleted by an edit (moving books to an account leaves tombstones);
 //!   reads and edits see live books only, `restore` sees tombstones.
-//! - A pulled page and its cursor commit together; pending fields stay on top of pulled values;
-//!   an outbox entry leaves only when its own mutation id is answered.
+//! - Pulled pages and the cursor after them commit together (several pages per transaction
+//!   during a big pull: a crash repeats pages, never skips one); pending fields stay on top of
+//!   pulled values; an outbox entry leaves only when its own mutation id is answered.
+//! - A download into an empty `books` drops the list's plain indexes and builds them once at
+//!   its end (`bulk.rs`); the statements are kept in `sync_meta`, so an interrupted download's
+//!   indexes are built again by the next open, before any migration.
 //! - `title_fold` / `author_fold` (for search and sort) are written by `table/books.rs` alone,
 //!   with [`fold()`]; migration 0004 rewrote those an older fold wrote.
 //! - Every file the core creates — databases with their `-wal` and `-shm`, log files — is
@@ -63,6 +69,7 @@
 //!   itself only past 10,000 log pages, as a safety net.
 
 pub mod accounts;
+mod bulk;
 mod db;
 pub mod diagnostics;
 pub mod error;
@@ -86,7 +93,8 @@ pub use fold::fold;
 pub use import::{Format, ImportError, ImportPreview, ImportRow, RowProblem};
 pub use isbn::{Isbn, IsbnError};
 pub use replica::{
-    Answer, Answered, FieldConflict, Pulled, PulledBook, PulledPage, PushOutcome, Replica,
+    Answer, Answered, FieldConflict, PullOutcome, Pulled, PulledBook, PulledPage, PushOutcome,
+    Replica, PULL_CACHE_KIB,
 };
 pub use store::{Imported, Store};
 pub use table::outbox::{OutboxEntry, Patch};

@@ -34,6 +34,11 @@ use crate::table::meta::{self, Key};
 use crate::table::outbox::{self, OutboxEntry, Patch};
 use crate::validate;
 
+/// The page cache of the replica's connection, in KiB: room for the table and every index of
+/// 100,000 books (about 45 MiB on disk), so a big pull writes each page once instead of spilling
+/// and re-reading it. Taken only as pages are touched; given back after each sync.
+pub const PULL_CACHE_KIB: u32 = 64 * 1024;
+
 /// One book as the server holds it, before validation. Field types are the server's; the
 /// replica checks every value with the app's rules before anything is stored.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -181,9 +186,9 @@ impl Replica {
     /// Opens the database at `path` (the file the window's `Store` uses) with a connection of
     /// its own, so a long pull never holds the lock the window's store sits behind.
     pub fn open(path: &Path) -> Result<Replica> {
-        Ok(Replica {
-            db: Db::open(path)?,
-        })
+        let db = Db::open(path)?;
+        db.set_cache_kib(PULL_CACHE_KIB)?;
+        Ok(Replica { db })
     }
 
     #[cfg(test)]
@@ -379,30 +384,73 @@ impl Replica {
         Ok(outcome)
     }
 
-    /// Applies one pulled page and moves the cursor to its end, in one transaction. Returns the
-    /// number of rows written.
-    pub fn apply_page(&mut self, page: &PulledPage) -> Result<usize> {
+    /// Applies one pulled page and moves the cursor to its end, in one transaction.
+    pub fn apply_page(&mut self, page: &PulledPage) -> Result<PullOutcome> {
+        self.apply_pages(std::slice::from_ref(page))
+    }
+
+    /// Applies consecutive pulled pages and moves the cursor to the end of the last, all in one
+    /// transaction: a crash repeats pages, never skips one. Several pages per transaction cost
+    /// less than one each (every commit writes each touched index page to the log again).
+    pub fn apply_pages(&mut self, pages: &[PulledPage]) -> Result<PullOutcome> {
+        let Some(last) = pages.last() else {
+            return Ok(PullOutcome::default());
+        };
         let device_id = self.device_id();
         let tx = self.db.write()?;
         let resync = meta::get(&tx, Key::FullResync)?.is_some();
-        let written = apply_rows(&tx, device_id, &page.rows, resync)?;
-        meta::set(&tx, Key::Cursor, &page.next_cursor.to_string())?;
-        if resync && !page.has_more {
+        let mut applied = PullOutcome::default();
+        let mut rows = Rows::new(&tx, device_id, resync)?;
+        for page in pages {
+            rows.apply(&page.rows, &mut applied)?;
+        }
+        rows.finish()?;
+        meta::set(&tx, Key::Cursor, &last.next_cursor.to_string())?;
+        if resync && !last.has_more {
             let dropped = books::drop_unseen(&tx)?;
+            applied.changed += dropped;
             meta::delete(&tx, Key::FullResync)?;
             tracing::info!(dropped, "full re-download finished");
         }
         tx.commit()?;
-        Ok(written)
+        Ok(applied)
     }
 
     /// Applies server rows fetched outside a pull (after a refusal), without moving the cursor.
-    pub fn apply_fetched(&mut self, rows: &[Pulled]) -> Result<usize> {
+    pub fn apply_fetched(&mut self, rows: &[Pulled]) -> Result<PullOutcome> {
         let device_id = self.device_id();
         let tx = self.db.write()?;
-        let written = apply_rows(&tx, device_id, rows, false)?;
+        let mut applied = PullOutcome::default();
+        let mut writer = Rows::new(&tx, device_id, false)?;
+        writer.apply(rows, &mut applied)?;
+        writer.finish()?;
         tx.commit()?;
-        Ok(written)
+        Ok(applied)
+    }
+
+    /// Starts a bulk load: if no book is stored yet, the list's plain indexes are dropped and
+    /// built once by [`Replica::end_bulk_load`] (or by the next open after a crash), which is
+    /// much cheaper than inserting 100,000 rows into each at random places. Whether it did.
+    pub fn begin_bulk_load(&mut self) -> Result<bool> {
+        let tx = self.db.write()?;
+        let deferred = crate::bulk::begin(&tx)?;
+        tx.commit()?;
+        Ok(deferred)
+    }
+
+    /// Ends a bulk load: builds the indexes [`Replica::begin_bulk_load`] dropped. Nothing to
+    /// do without one.
+    pub fn end_bulk_load(&mut self) -> Result<()> {
+        let tx = self.db.write()?;
+        crate::bulk::end(&tx)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Gives back the memory of the connection's page cache (large during a big pull; see
+    /// `db.rs`) once a sync is over.
+    pub fn release_memory(&self) -> Result<()> {
+        self.db.release_memory()
     }
 
     /// Starts a full re-download (the cursor is older than the server's tombstone purge): the
@@ -449,82 +497,137 @@ fn reject(
     Ok(())
 }
 
-/// Writes `rows` (server books) into `tx`: each validated like a typed edit, this device's
+/// What applying pulled rows did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PullOutcome {
+    /// Rows received (readable or not).
+    pub rows: usize,
+    /// Books changed here: rows written that differed from the local copy, plus books dropped
+    /// at the end of a full re-download. The echo of this device's own push changes nothing.
+    pub changed: usize,
+}
+
+/// Writes server books into one transaction: each validated like a typed edit, this device's
 /// pending fields kept on top, an unreadable row kept aside; the clock moves past every stamp
-/// seen. The number of rows written.
-fn apply_rows(
-    tx: &Transaction<'_>,
+/// seen ([`Rows::finish`]).
+struct Rows<'t> {
+    tx: &'t Transaction<'t>,
     device_id: Uuid,
-    rows: &[Pulled],
     resync: bool,
-) -> Result<usize> {
-    if rows.is_empty() {
-        return Ok(0);
+    pending: std::collections::HashMap<BookId, Patch>,
+    /// Whether any row is kept aside (else a readable row has nothing there to replace).
+    any_unreadable: bool,
+    upsert: Upsert<'t>,
+    now: i64,
+    newest: Option<String>,
+}
+
+impl<'t> Rows<'t> {
+    fn new(tx: &'t Transaction<'t>, device_id: Uuid, resync: bool) -> Result<Rows<'t>> {
+        Ok(Rows {
+            tx,
+            device_id,
+            resync,
+            pending: outbox::patches(tx)?,
+            any_unreadable: issues::any_unreadable(tx)?,
+            upsert: Upsert::new(tx)?,
+            now: now_ms(),
+            newest: None,
+        })
     }
-    let pending = outbox::patches(tx)?;
-    let now = now_ms();
-    // Stamps of one width sort as text: keep the greatest string, parse it once per page.
-    let mut newest: Option<&str> = None;
-    let mut upsert = Upsert::new(tx)?;
-    let mut written = 0;
-    for row in rows {
-        let book = match row {
-            Pulled::Book(book) => book,
-            Pulled::Undecodable {
-                id,
-                version,
-                raw,
-                reason,
-            } => {
-                tracing::warn!(id = ?id, %reason, "a pulled row could not be decoded; kept aside");
-                issues::add_unreadable(tx, *id, *version, raw, reason, now)?;
-                continue;
+
+    fn apply(&mut self, rows: &[Pulled], applied: &mut PullOutcome) -> Result<()> {
+        let tx = self.tx;
+        // Stamps of one width sort as text: keep the greatest string, parse it once.
+        let mut newest: Option<&str> = self.newest.as_deref();
+        let mut seen_newer = false;
+        for row in rows {
+            applied.rows += 1;
+            let book = match row {
+                Pulled::Book(book) => book,
+                Pulled::Undecodable {
+                    id,
+                    version,
+                    raw,
+                    reason,
+                } => {
+                    tracing::warn!(id = ?id, %reason, "a pulled row could not be decoded; kept aside");
+                    issues::add_unreadable(tx, *id, *version, raw, reason, self.now)?;
+                    self.any_unreadable = true;
+                    continue;
+                }
+            };
+            if self.resync {
+                books::mark_seen(tx, book.id)?;
             }
-        };
-        if resync {
-            books::mark_seen(tx, book.id)?;
+            let mut fields = match readable(book) {
+                Ok(fields) => fields,
+                Err(refusal) => {
+                    tracing::warn!(id = %book.id, %refusal, "a pulled row breaks the app's rules; kept aside");
+                    let raw = serde_json::to_string(book)?;
+                    issues::add_unreadable(
+                        tx,
+                        Some(book.id),
+                        Some(book.version),
+                        &raw,
+                        &refusal,
+                        self.now,
+                    )?;
+                    self.any_unreadable = true;
+                    continue;
+                }
+            };
+            if self.any_unreadable {
+                issues::clear_unreadable(tx, book.id)?;
+            }
+            let mut deleted = book.deleted;
+            if let Some(patch) = self.pending.get(&book.id) {
+                if let Some(local) = books::load(tx, book.id)? {
+                    keep_pending(
+                        &mut fields,
+                        &mut deleted,
+                        patch,
+                        &Fields::of(&local.book),
+                        local.deleted,
+                    );
+                }
+            }
+            if let Some(stamp) = book.hlc.as_deref() {
+                if newest.is_none_or(|n| stamp > n) {
+                    newest = Some(stamp);
+                    seen_newer = true;
+                }
+            }
+            applied.changed += self.upsert.write(&ServerRow {
+                id: book.id,
+                fields: &fields,
+                deleted,
+                created_at: book.created_at.unwrap_or(self.now),
+                updated_at: book.updated_at.unwrap_or(self.now),
+                version: book.version,
+            })?;
         }
-        let mut fields = match readable(book) {
-            Ok(fields) => fields,
-            Err(refusal) => {
-                tracing::warn!(id = %book.id, %refusal, "a pulled row breaks the app's rules; kept aside");
-                let raw = serde_json::to_string(book)?;
-                issues::add_unreadable(tx, Some(book.id), Some(book.version), &raw, &refusal, now)?;
-                continue;
-            }
-        };
-        issues::clear_unreadable(tx, book.id)?;
-        let mut deleted = book.deleted;
-        if let Some(patch) = pending.get(&book.id) {
-            if let Some(local) = books::load(tx, book.id)? {
-                keep_pending(
-                    &mut fields,
-                    &mut deleted,
-                    patch,
-                    &Fields::of(&local.book),
-                    local.deleted,
-                );
-            }
+        if seen_newer {
+            self.newest = newest.map(str::to_owned);
         }
-        if let Some(stamp) = book.hlc.as_deref() {
-            if newest.is_none_or(|n| stamp > n) {
-                newest = Some(stamp);
-            }
-        }
-        written += upsert.write(&ServerRow {
-            id: book.id,
-            fields: &fields,
-            deleted,
-            created_at: book.created_at.unwrap_or(now),
-            updated_at: book.updated_at.unwrap_or(now),
-            version: book.version,
-        })?;
+        Ok(())
     }
-    drop(upsert);
-    if let Some(remote) = newest.and_then(|text| text.parse::<Stamp>().ok()) {
-        meta::observe(tx, device_id, &remote)?;
+
+    /// Moves the clock past the newest stamp seen.
+    fn finish(self) -> Result<()> {
+        let Rows {
+            tx,
+            device_id,
+            upsert,
+            newest,
+            ..
+        } = self;
+        drop(upsert);
+        if let Some(remote) = newest.and_then(|text| text.parse::<Stamp>().ok()) {
+            meta::observe(tx, device_id, &remote)?;
+        }
+        Ok(())
     }
-    Ok(written)
 }
 
 /// The fields of this device's pending `patch` keep their local values over the server's.
@@ -719,7 +822,15 @@ mod tests {
         assert_eq!(outcome.applied, 1, "the create was applied");
         assert_eq!(replica.pending()?, 0, "an applied entry leaves the outbox");
 
-        replica.apply_page(&page(vec![server(&book, 7)], 7))?;
+        let applied = replica.apply_page(&page(vec![server(&book, 7)], 7))?;
+        assert_eq!(
+            applied,
+            PullOutcome {
+                rows: 1,
+                changed: 0
+            },
+            "the echo of our own push is what this device holds: it is counted, and writes nothing"
+        );
         assert_eq!(
             store.get(book.id)?.title,
             "Dune",
@@ -767,6 +878,167 @@ mod tests {
             store.get(one.id)?.title,
             "One",
             "the rows of a failed page before the failure are not written either"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn pages_written_together_commit_with_the_last_cursor_or_not_at_all() -> Result<()> {
+        let (mut store, mut replica) = pair()?;
+        let one = store.add(&draft("One"))?;
+        let two = store.add(&draft("Two"))?;
+        push_all(&mut replica, 2)?;
+        store.conn_for_tests().execute_batch(
+            "CREATE TRIGGER boom BEFORE UPDATE ON books WHEN NEW.title = 'Boom'
+             BEGIN SELECT RAISE(ABORT, 'boom'); END;",
+        )?;
+        let mut first = server(&one, 3);
+        first.title = "One, renamed".into();
+        let mut second = server(&two, 4);
+        second.title = "Boom".into();
+        let mut pages = [page(vec![first], 3), page(vec![second], 4)];
+        pages[0].has_more = true;
+        assert!(
+            replica.apply_pages(&pages).is_err(),
+            "a failing row fails every page of its transaction"
+        );
+        assert_eq!(replica.cursor()?, 0, "the cursor did not move at all");
+        assert_eq!(
+            store.get(one.id)?.title,
+            "One",
+            "an earlier page of the failed transaction is not written either: it is pulled again"
+        );
+
+        let mut second = server(&two, 4);
+        second.title = "Two, renamed".into();
+        let mut first = server(&one, 3);
+        first.title = "One, renamed".into();
+        let mut pages = [page(vec![first], 3), page(vec![second], 4)];
+        pages[0].has_more = true;
+        let applied = replica.apply_pages(&pages)?;
+        assert_eq!(
+            applied,
+            PullOutcome {
+                rows: 2,
+                changed: 2
+            },
+            "both pages are counted"
+        );
+        assert_eq!(replica.cursor()?, 4, "the cursor is the last page's end");
+        assert_eq!(
+            store.get(one.id)?.title,
+            "One, renamed",
+            "page one is written"
+        );
+        assert_eq!(
+            store.get(two.id)?.title,
+            "Two, renamed",
+            "page two is written"
+        );
+        Ok(())
+    }
+
+    /// The plain indexes of `books`, as (name, SQL), from the file itself.
+    fn book_indexes(store: &Store) -> Result<Vec<(String, String)>> {
+        let mut statement = store.conn_for_tests().prepare(
+            "SELECT name, sql FROM sqlite_master
+             WHERE type = 'index' AND tbl_name = 'books' AND sql IS NOT NULL ORDER BY name",
+        )?;
+        let indexes = statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(indexes)
+    }
+
+    fn book_rows(count: usize, first_version: i64) -> Vec<PulledBook> {
+        (0..count)
+            .map(|i| {
+                let n = i64::try_from(i).unwrap_or(0);
+                PulledBook {
+                    id: Uuid::now_v7(),
+                    title: format!("Book {i}"),
+                    author: format!("Author {}", i % 7),
+                    status: "Wishlist".into(),
+                    notes: String::new(),
+                    rating: None,
+                    started_on: None,
+                    finished_on: None,
+                    isbn: None,
+                    deleted: false,
+                    version: first_version + n,
+                    hlc: None,
+                    created_at: Some(1_700_000_000_000 + n),
+                    updated_at: Some(1_700_000_000_000 + n),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_download_into_an_empty_list_builds_its_indexes_once_at_the_end() -> Result<()> {
+        let (store, mut replica) = pair()?;
+        let before = book_indexes(&store)?;
+        assert!(before.len() >= 4, "the list has its indexes: {before:?}");
+
+        assert!(
+            replica.begin_bulk_load()?,
+            "an empty list defers its indexes"
+        );
+        assert!(
+            book_indexes(&store)?.is_empty(),
+            "no plain index is maintained row by row during the download"
+        );
+        replica.apply_page(&page(book_rows(50, 1), 50))?;
+        assert_eq!(
+            store.list(&Default::default())?.books.len(),
+            50,
+            "the window can read the list meanwhile (without its indexes)"
+        );
+        replica.end_bulk_load()?;
+        assert_eq!(
+            book_indexes(&store)?,
+            before,
+            "every index is built again, as it was declared"
+        );
+        replica.end_bulk_load()?;
+        assert_eq!(
+            book_indexes(&store)?,
+            before,
+            "ending twice changes nothing"
+        );
+
+        assert!(
+            !replica.begin_bulk_load()?,
+            "a list with books keeps its indexes for the next download"
+        );
+        assert_eq!(book_indexes(&store)?, before, "nothing was dropped");
+        Ok(())
+    }
+
+    #[test]
+    fn an_interrupted_download_gets_its_indexes_back_on_the_next_open() -> Result<()> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("books.sqlite3");
+        let before = book_indexes(&Store::open(&path)?)?;
+        {
+            let mut replica = Replica::open(&path)?;
+            assert!(
+                replica.begin_bulk_load()?,
+                "an empty list defers its indexes"
+            );
+            replica.apply_page(&page(book_rows(20, 1), 20))?;
+            // The app stops here: no end_bulk_load.
+        }
+        let store = Store::open(&path)?;
+        assert_eq!(
+            book_indexes(&store)?,
+            before,
+            "the next open builds the indexes the interrupted download had dropped"
+        );
+        assert_eq!(
+            store.list(&Default::default())?.books.len(),
+            20,
+            "the rows pulled are kept"
         );
         Ok(())
     }

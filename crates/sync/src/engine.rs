@@ -80,6 +80,10 @@ pub struct SyncReport {
     pub requeued: usize,
     /// Rows pulled and applied.
     pub pulled: usize,
+    /// Books this sync changed here (pulled rows that differed, server values shown after a
+    /// conflict or refusal, books dropped after a full re-download): the list needs reloading
+    /// only when this is not zero.
+    pub changed: usize,
     /// The cursor after the pull.
     pub cursor: i64,
 }
@@ -130,6 +134,8 @@ struct Inner<T> {
     config: SyncConfig,
     device_id: Uuid,
     status: watch::Sender<SyncStatus>,
+    /// Counts the syncs that changed books here (see [`SyncReport::changed`]).
+    changes: watch::Sender<u64>,
     /// One sync at a time (the run loop and direct calls share it).
     running: tokio::sync::Mutex<()>,
     /// Mutations per push now: halved when a push hits the server's statement timeout, grown
@@ -168,6 +174,7 @@ impl<T: TokenSource> SyncEngine<T> {
                 config,
                 device_id,
                 status: watch::channel(status).0,
+                changes: watch::channel(0).0,
                 running: tokio::sync::Mutex::new(()),
                 push_limit,
                 page_limit,
@@ -184,6 +191,11 @@ impl<T: TokenSource> SyncEngine<T> {
     /// The status, updated on every change.
     pub fn status(&self) -> watch::Receiver<SyncStatus> {
         self.inner.status.subscribe()
+    }
+
+    /// Bumped after each sync that changed books here (the window's list should reload).
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.inner.changes.subscribe()
     }
 
     /// The token source.
@@ -228,6 +240,13 @@ impl<T: TokenSource> SyncEngine<T> {
         };
         if outcome.is_ok() && !self.inner.timed_out.load(Ordering::Relaxed) {
             self.grow_limits();
+        }
+        if report.changed > 0 {
+            self.inner.changes.send_modify(|n| *n += 1);
+        }
+        // A big pull grew the replica's page cache; an idle app should not keep it.
+        if let Err(error) = self.db(|db| db.release_memory()).await {
+            tracing::debug!(%error, "could not shrink the replica's cache");
         }
         let pending = self.db(|db| db.pending()).await.unwrap_or(pending);
         if let Ok(attention) = self.db(|db| db.attention()).await {
@@ -300,11 +319,14 @@ impl<T: TokenSource> SyncEngine<T> {
             report.conflicts += outcome.conflicts;
             report.rejected += outcome.rejected;
             report.requeued += outcome.requeued;
+            // A conflict the server won and a book gone from the server change books here.
+            report.changed += outcome.conflicts + outcome.gone;
             if !outcome.refetch.is_empty() {
                 // Show the server's copy again; refused values wait for the user, and a
                 // re-queued change stays on top of it.
                 let rows = self.inner.remote.fetch_books(&outcome.refetch).await?;
-                self.db(move |db| db.apply_fetched(&rows)).await?;
+                let fetched = self.db(move |db| db.apply_fetched(&rows)).await?;
+                report.changed += fetched.changed;
             }
             if outcome.gone > 0 {
                 // A book this device still had is no longer on the server: download
@@ -329,6 +351,10 @@ impl<T: TokenSource> SyncEngine<T> {
     /// Pulls from the cursor until a page is empty or reaches the head read first (never
     /// because a page came back short). A cursor below the purge horizon, before or after the
     /// pages (a purge may commit meanwhile), starts a full re-download that keeps the outbox.
+    ///
+    /// Pages are fetched while earlier ones are written: a [`PageWriter`] commits several
+    /// pages per transaction (each with the cursor of its last page), and a download into an
+    /// empty list builds the list's indexes once at the end instead of row by row.
     async fn pull_all(&self, report: &mut SyncReport) -> Result<()> {
         let pushed = (report.pushed + report.rejected) as u64;
         let mut restarted = false;
@@ -347,48 +373,86 @@ impl<T: TokenSource> SyncEngine<T> {
             let start = cursor;
             let target = head.server_version;
             let total = pushed + u64::try_from(target - cursor).unwrap_or(0);
-            let mut rows = self.page(cursor).await?;
-            loop {
-                let last = rows.iter().rev().find_map(version_of);
-                if !rows.is_empty() && last.is_none_or(|version| version <= cursor) {
-                    // A page must move the cursor; one that does not would repeat forever.
-                    return Err(crate::Error::BadAnswer(format!(
-                        "sync_rows: a page after version {cursor} did not move past it"
-                    )));
+            if target > cursor {
+                // A download into an empty list builds its indexes once, at the end.
+                self.db(|db| db.begin_bulk_load()).await?;
+            }
+            let writer = PageWriter::start(Arc::clone(&self.inner.db));
+            let fetched = self
+                .fetch_pages(
+                    &writer,
+                    &mut cursor,
+                    start,
+                    target,
+                    restarted,
+                    pushed,
+                    total,
+                )
+                .await;
+            let written = writer.finish().await;
+            // Whatever happened, the list's indexes are back before the sync returns.
+            let rebuilt = self.db(|db| db.end_bulk_load()).await;
+            let written = written?;
+            report.pulled += written.rows;
+            report.changed += written.changed;
+            rebuilt?;
+            match fetched? {
+                Fetched::Restart => {
+                    tracing::info!("a purge committed during the pull: full re-download");
+                    restarted = true;
+                    self.begin_full_resync().await?;
+                    continue 'download;
                 }
-                let more = last.is_some_and(|version| version < target);
-                if !more && start > 0 && !restarted {
-                    let end = self.inner.remote.head().await?;
-                    if start < end.purged_through {
-                        tracing::info!("a purge committed during the pull: full re-download");
-                        restarted = true;
-                        self.begin_full_resync().await?;
-                        continue 'download;
-                    }
-                }
-                cursor = last.unwrap_or(cursor);
-                let page = PulledPage {
-                    rows,
-                    next_cursor: cursor,
-                    has_more: more,
-                };
-                let db = Arc::clone(&self.inner.db);
-                let apply = tokio::task::spawn_blocking(move || -> Result<usize> {
-                    Ok(lock(&db).apply_page(&page)?)
-                });
-                // While this page is written, the next one is already on its way.
-                if more {
-                    let (applied, next) = tokio::join!(apply, self.page(cursor));
-                    report.pulled += applied??;
-                    rows = next?;
-                } else {
-                    report.pulled += apply.await??;
+                Fetched::Done => {
                     report.cursor = cursor;
                     self.progress(pushed + report.pulled as u64, Some(total));
                     return Ok(());
                 }
-                self.progress(pushed + report.pulled as u64, Some(total));
             }
+        }
+    }
+
+    /// Fetches the pages after `cursor` up to `target` into `writer`, moving `cursor` along.
+    #[allow(clippy::too_many_arguments)] // the state of one download, passed down once
+    async fn fetch_pages(
+        &self,
+        writer: &PageWriter,
+        cursor: &mut i64,
+        start: i64,
+        target: i64,
+        restarted: bool,
+        pushed: u64,
+        total: u64,
+    ) -> Result<Fetched> {
+        let mut rows = self.page(*cursor).await?;
+        loop {
+            let last = rows.iter().rev().find_map(version_of);
+            if !rows.is_empty() && last.is_none_or(|version| version <= *cursor) {
+                // A page must move the cursor; one that does not would repeat forever.
+                return Err(crate::Error::BadAnswer(format!(
+                    "sync_rows: a page after version {cursor} did not move past it"
+                )));
+            }
+            let more = last.is_some_and(|version| version < target);
+            if !more && start > 0 && !restarted {
+                let end = self.inner.remote.head().await?;
+                if start < end.purged_through {
+                    return Ok(Fetched::Restart);
+                }
+            }
+            *cursor = last.unwrap_or(*cursor);
+            writer
+                .send(PulledPage {
+                    rows,
+                    next_cursor: *cursor,
+                    has_more: more,
+                })
+                .await?;
+            if !more {
+                return Ok(Fetched::Done);
+            }
+            self.progress(pushed + writer.rows() as u64, Some(total));
+            rows = self.page(*cursor).await?;
         }
     }
 
@@ -464,9 +528,88 @@ impl<T: TokenSource> SyncEngine<T> {
         let handle = SyncHandle {
             triggers: tx,
             status: self.status(),
+            changes: self.changes(),
         };
         let task = tokio::spawn(run(self, rx));
         (handle, task)
+    }
+}
+
+/// How fetching one download's pages ended.
+enum Fetched {
+    /// Every page up to the head was handed to the writer.
+    Done,
+    /// A purge committed during the pull: download everything again.
+    Restart,
+}
+
+/// Rows a transaction of the pull takes at most (then it commits, cursor included).
+const ROWS_PER_TRANSACTION: usize = 10_000;
+/// How long a transaction waits for more pages before committing those it has, so a slow
+/// network still shows progress and a crash repeats little.
+const TRANSACTION_WAIT: Duration = Duration::from_millis(400);
+/// Pages fetched ahead of the writer at most.
+const PAGES_AHEAD: usize = 12;
+
+/// Writes pulled pages while the next ones are fetched: each transaction takes the pages that
+/// arrived (up to [`ROWS_PER_TRANSACTION`] rows, waiting at most [`TRANSACTION_WAIT`] for
+/// them) and moves the cursor to its last page's end in the same transaction.
+struct PageWriter {
+    pages: mpsc::Sender<PulledPage>,
+    rows: Arc<AtomicUsize>,
+    task: JoinHandle<Result<bookwish_core::PullOutcome>>,
+}
+
+impl PageWriter {
+    fn start(db: Arc<Mutex<Replica>>) -> PageWriter {
+        let (pages, mut incoming) = mpsc::channel::<PulledPage>(PAGES_AHEAD);
+        let rows = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&rows);
+        let task = tokio::spawn(async move {
+            let mut total = bookwish_core::PullOutcome::default();
+            while let Some(first) = incoming.recv().await {
+                let deadline = Instant::now() + TRANSACTION_WAIT;
+                let mut size = first.rows.len();
+                let mut end = !first.has_more;
+                let mut batch = vec![first];
+                while !end && size < ROWS_PER_TRANSACTION {
+                    match tokio::time::timeout_at(deadline, incoming.recv()).await {
+                        Ok(Some(page)) => {
+                            size += page.rows.len();
+                            end = !page.has_more;
+                            batch.push(page);
+                        }
+                        Ok(None) | Err(_) => break,
+                    }
+                }
+                let db = Arc::clone(&db);
+                let done =
+                    tokio::task::spawn_blocking(move || lock(&db).apply_pages(&batch)).await??;
+                counted.fetch_add(done.rows, Ordering::Relaxed);
+                total.rows += done.rows;
+                total.changed += done.changed;
+            }
+            Ok(total)
+        });
+        PageWriter { pages, rows, task }
+    }
+
+    /// Hands a page over; fails only if the writer stopped (its error comes from `finish`).
+    async fn send(&self, page: PulledPage) -> Result<()> {
+        self.pages.send(page).await.map_err(|_| {
+            crate::Error::BadAnswer("the pull's writer stopped before the last page".into())
+        })
+    }
+
+    /// Rows written so far.
+    fn rows(&self) -> usize {
+        self.rows.load(Ordering::Relaxed)
+    }
+
+    /// Writes the pages handed over and not yet written, then reports.
+    async fn finish(self) -> Result<bookwish_core::PullOutcome> {
+        drop(self.pages);
+        self.task.await?
     }
 }
 
@@ -488,6 +631,7 @@ fn lock(db: &Mutex<Replica>) -> std::sync::MutexGuard<'_, Replica> {
 pub struct SyncHandle {
     triggers: mpsc::UnboundedSender<Trigger>,
     status: watch::Receiver<SyncStatus>,
+    changes: watch::Receiver<u64>,
 }
 
 impl SyncHandle {
@@ -509,6 +653,12 @@ impl SyncHandle {
     /// The status, to read (`borrow()`) or await changes of (`changed()`).
     pub fn status(&self) -> watch::Receiver<SyncStatus> {
         self.status.clone()
+    }
+
+    /// Bumped after each sync that changed books here; a sync that changed nothing (the echo
+    /// of this device's own edits, nothing new) leaves it.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.changes.clone()
     }
 
     /// Stops the run loop after the sync in progress, if any.

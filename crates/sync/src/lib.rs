@@ -26,8 +26,12 @@
 //! # Invariants
 //!
 //! - A batch retried after a lost answer is answered "duplicate": nothing applies twice.
-//! - A pulled page and its cursor commit together; the device's pending fields stay on top; a
-//!   row the app cannot read is kept aside and the pull goes on (all in the replica).
+//! - Pulled pages and their cursor commit together — several pages per transaction while the
+//!   next ones are fetched, so a crash repeats pages and never skips one; the device's pending
+//!   fields stay on top; a row the app cannot read is kept aside and the pull goes on (all in
+//!   the replica). A download into an empty list builds the list's indexes once, at its end.
+//! - [`SyncHandle::changes`] moves only when a sync changed books here: the echo of this
+//!   device's own edits does not make the window reload its list.
 //! - Nothing is dropped silently: every mutation ends applied, in `conflicts`, in
 //!   `rejections`, or queued again (a change to a book no longer on the server, answered
 //!   `gone`, waits in `rejections`; a delete answered `gone` is simply done).

@@ -160,11 +160,20 @@ impl<'c> Upsert<'c> {
                  updated_at = max(books.updated_at, excluded.updated_at),
                  server_version = excluded.server_version,
                  title_fold = excluded.title_fold, author_fold = excluded.author_fold
-             WHERE excluded.server_version >= ifnull(books.server_version, 0)",
+             WHERE excluded.server_version >= ifnull(books.server_version, 0)
+               AND (books.server_version IS NOT excluded.server_version
+                    OR books.title IS NOT excluded.title OR books.author IS NOT excluded.author
+                    OR books.status IS NOT excluded.status OR books.notes IS NOT excluded.notes
+                    OR books.rating IS NOT excluded.rating
+                    OR books.started_on IS NOT excluded.started_on
+                    OR books.finished_on IS NOT excluded.finished_on
+                    OR books.isbn IS NOT excluded.isbn
+                    OR books.deleted IS NOT excluded.deleted)",
         )?))
     }
 
-    /// Writes `row` unless the local copy is already newer; the number of rows written.
+    /// Writes `row` unless the local copy is already newer or already the same (the echo of
+    /// this device's own push); the number of rows written, i.e. changed.
     pub(crate) fn write(&mut self, row: &ServerRow<'_>) -> Result<usize> {
         let fields = row.fields;
         Ok(self.0.execute(params![
@@ -185,6 +194,28 @@ impl<'c> Upsert<'c> {
             fields.isbn.map(|isbn| isbn.to_string()),
         ])?)
     }
+}
+
+/// Whether the table holds no book at all, live or deleted.
+pub(crate) fn is_empty(conn: &Connection) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT NOT EXISTS (SELECT 1 FROM books)")?
+        .query_row([], |row| row.get(0))?)
+}
+
+/// The indexes of `books` a bulk load may drop and build again afterwards: those made by
+/// `CREATE INDEX` that enforce nothing (not unique), as `(name, CREATE statement)`.
+pub(crate) fn plain_indexes(conn: &Connection) -> Result<Vec<(String, String)>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT m.name, m.sql FROM pragma_index_list('books') AS i
+         JOIN sqlite_master AS m ON m.type = 'index' AND m.name = i.name
+         WHERE i.origin = 'c' AND i.\"unique\" = 0 AND m.sql IS NOT NULL
+         ORDER BY m.name",
+    )?;
+    let indexes = statement
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(indexes)
 }
 
 /// Drops synced books the server did not send during a full re-download (their tombstones were

@@ -196,6 +196,14 @@ pub(crate) fn add_unreadable(
     Ok(())
 }
 
+/// Whether any pulled row is kept aside (checked once per pull transaction, so a pull into a
+/// database without any skips a delete per row).
+pub(crate) fn any_unreadable(conn: &Connection) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM unreadable)")?
+        .query_row([], |row| row.get(0))?)
+}
+
 /// Forgets the unreadable row of `book` (a readable version arrived).
 pub(crate) fn clear_unreadable(tx: &Transaction<'_>, book: BookId) -> Result<()> {
     tx.prepare_cached("DELETE FROM unreadable WHERE book_id = ?1")?

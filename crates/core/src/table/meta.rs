@@ -40,6 +40,10 @@ pub(crate) enum Key {
     /// In an account database: the server said the account was deleted (JSON: when, and the
     /// name and email it had), so the window offers to remove the file.
     AccountDeleted,
+    /// The list indexes of `books` dropped for a bulk load into an empty table, as a JSON list
+    /// of `[name, CREATE statement]`, until they are built again (at the load's end, or on the
+    /// next open after a crash).
+    DeferredIndexes,
 }
 
 impl Key {
@@ -58,6 +62,7 @@ impl Key {
             Key::Owner => "account_owner",
             Key::Installation => "installation",
             Key::AccountDeleted => "account_deleted",
+            Key::DeferredIndexes => "deferred_indexes",
         }
     }
 }

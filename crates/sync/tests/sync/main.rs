@@ -6,6 +6,7 @@
 
 mod answers;
 mod deleted;
+mod download;
 mod faults;
 mod hardening;
 mod http_proxy;
