@@ -12,7 +12,8 @@ use bookwish_ipc::commands::{
     PickImportFile, RemoveAccountBooks, ResolveConflict, RestoreBook, SetStatus, SignIn, SignOut,
     SyncNow, UndoImport, UpdateBook,
 };
-use bookwish_ipc::IpcError;
+use bookwish_ipc::{ErrorCode, IpcError};
+use tauri::ipc::Response;
 use tauri::{AppHandle, Manager};
 
 use crate::account;
@@ -26,7 +27,8 @@ pub trait Handle: Command {
         -> impl Future<Output = Result<Self::Output, IpcError>> + Send;
 }
 
-/// One Tauri command per declared command, and the handler list.
+/// One Tauri command per declared command, and the handler list. Every answer crosses as
+/// JSON bytes (see [`answer`]); errors cross as the `{code, message}` object they always were.
 macro_rules! tauri_commands {
     ($($name:ident: $command:path => $output:ty),* $(,)?) => {
         $(
@@ -34,8 +36,9 @@ macro_rules! tauri_commands {
             async fn $name(
                 app: AppHandle,
                 args: crate::arg::Args<$command>,
-            ) -> Result<$output, IpcError> {
-                <$command as Handle>::handle(args.0?, &app).await
+            ) -> Result<Response, IpcError> {
+                let output: $output = <$command as Handle>::handle(args.0?, &app).await?;
+                answer(&output)
             }
         )*
 
@@ -47,6 +50,22 @@ macro_rules! tauri_commands {
 }
 
 bookwish_ipc::with_commands!(tauri_commands);
+
+/// A command's answer as the JSON bytes of `output`. Tauri hands raw bytes to the window as an
+/// `ArrayBuffer`, which the UI decodes with serde_json in wasm: for a list of 10,000 books that
+/// is several times cheaper than having the webview build 10,000 JS objects and then reading
+/// them back one property at a time (`serde_wasm_bindgen`).
+fn answer<T: serde::Serialize>(output: &T) -> Result<Response, IpcError> {
+    serde_json::to_vec(output)
+        .map(Response::new)
+        .map_err(|error| {
+            tracing::error!(%error, "an answer could not be encoded");
+            IpcError::new(
+                ErrorCode::Internal,
+                "Bookwish could not send its answer to the window. The log file has details.",
+            )
+        })
+}
 
 fn state(app: &AppHandle) -> tauri::State<'_, AppState> {
     app.state::<AppState>()
@@ -60,7 +79,10 @@ impl Handle for GetAppInfo {
 
 impl Handle for ListBooks {
     async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
-        state(app).read(move |store| store.list(&self.query)).await
+        let state = state(app);
+        let list = state.read(move |store| store.list(&self.query)).await;
+        state.listed();
+        list
     }
 }
 

@@ -11,6 +11,7 @@ mod account;
 mod arg;
 mod browser;
 mod commands;
+mod launch;
 mod network;
 mod paths;
 mod state;
@@ -29,11 +30,15 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 use crate::paths::{Paths, DATA_DIR_ENV};
 use crate::state::AppState;
 
+/// Longest the launch sync waits for the window's first list.
+const LAUNCH_SYNC_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Keeps the non-blocking log writer flushing until the app exits.
 struct LogGuard(#[allow(dead_code)] tracing_appender::non_blocking::WorkerGuard);
 
 /// Builds and runs the app until its last window closes.
 pub fn run() -> anyhow::Result<()> {
+    launch::record();
     tauri::Builder::default()
         // Must be the first plugin: a second launch (e.g. the OS handing over a
         // bookwish:// link) exits early and forwards its arguments to this process.
@@ -93,8 +98,15 @@ fn setup(app: &AppHandle) -> anyhow::Result<()> {
     tauri::async_runtime::spawn(async move {
         handle.state::<AppState>().checkpoint_when_idle().await;
     });
+    // The launch sync and the session's refresh wait until the window has its first list, so
+    // they do not compete with it for the CPU (at most LAUNCH_SYNC_WAIT: a window that never
+    // asks, its books unreadable, does not keep sync from starting).
     let handle = app.clone();
     tauri::async_runtime::spawn(async move {
+        handle
+            .state::<AppState>()
+            .first_list_shown(LAUNCH_SYNC_WAIT)
+            .await;
         account::start_sync(&handle);
         account::restore(handle).await;
     });

@@ -63,6 +63,8 @@ pub struct AppState {
     http: reqwest::Client,
     sync: Mutex<Option<SyncHandle>>,
     edited: Arc<Notify>,
+    /// Told when the window was answered a list (the launch sync waits for the first).
+    listed: Notify,
     version: String,
     log_dir: PathBuf,
     imports: Imports,
@@ -142,11 +144,22 @@ impl AppState {
             http,
             sync: Mutex::new(None),
             edited: Arc::new(Notify::new()),
+            listed: Notify::new(),
             version,
             log_dir: paths.log_dir.clone(),
             imports: Imports::default(),
             deleted: Mutex::new(deleted),
         })
+    }
+
+    /// The window was answered a list.
+    pub fn listed(&self) {
+        self.listed.notify_one();
+    }
+
+    /// Waits until the window was answered its first list, or `max`.
+    pub async fn first_list_shown(&self, max: Duration) {
+        let _ = tokio::time::timeout(max, self.listed.notified()).await;
     }
 
     /// What the UI needs at start.
@@ -158,6 +171,7 @@ impl AppState {
             data_dir: self.databases.root().display().to_string(),
             problem: current.store.as_ref().err().cloned(),
             deleted_accounts: lock(&self.deleted).clone(),
+            launched_at: crate::launch::launched_at(),
         }
     }
 

@@ -146,11 +146,18 @@ mod bridge {
             .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
             .map_err(|e| internal(format!("Could not send the request to the app: {e}")))?;
         let answer = tauri_invoke(cmd, args).await.map_err(error_from_js)?;
-        serde_wasm_bindgen::from_value(answer).map_err(|e| {
+        let unreadable = |e: &dyn std::fmt::Display| {
             internal(format!(
                 "The app sent an answer this window cannot read: {e}"
             ))
-        })
+        };
+        // The shell answers JSON bytes (an ArrayBuffer): one copy into wasm and serde_json,
+        // instead of a JS object per value read back property by property.
+        if let Some(buffer) = answer.dyn_ref::<js_sys::ArrayBuffer>() {
+            let bytes = js_sys::Uint8Array::new(buffer).to_vec();
+            return serde_json::from_slice(&bytes).map_err(|e| unreadable(&e));
+        }
+        serde_wasm_bindgen::from_value(answer).map_err(|e| unreadable(&e))
     }
 
     /// Turns a rejected promise's value into an [`IpcError`].

@@ -340,8 +340,11 @@ impl App {
     ) -> Result<std::result::Result<serde_json::Value, serde_json::Value>> {
         let script = r#"
             const [command, args, done] = arguments;
+            // Answers come as JSON bytes (an ArrayBuffer), errors as objects.
+            const read = (ok) => ok instanceof ArrayBuffer
+              ? JSON.parse(new TextDecoder().decode(ok)) : ok;
             window.__TAURI_INTERNALS__.invoke(command, args)
-              .then((ok) => done({ ok }), (err) => done({ err }));
+              .then((ok) => done({ ok: read(ok) }), (err) => done({ err }));
         "#;
         let answer = self
             .client
@@ -540,7 +543,8 @@ impl App {
         loop {
             // A row can vanish between finding and reading it while the list re-renders:
             // that is "not yet", not a failure.
-            let rows = self.rows().await.unwrap_or_default();
+            let read = self.rows().await;
+            let rows = read.as_ref().map(Vec::clone).unwrap_or_default();
             if rows
                 .iter()
                 .map(|r| r.title.as_str())
@@ -549,7 +553,16 @@ impl App {
                 return Ok(rows);
             }
             if Instant::now() > deadline {
-                bail!("the list shows {rows:?}, not {titles:?}, after {DEADLINE:?}");
+                let shot = self.screenshot("titles-not-shown").await;
+                let search = match self.client.find(Locator::Css("[data-testid=search]")).await {
+                    Ok(input) => input.prop("value").await.ok().flatten(),
+                    Err(_) => None,
+                };
+                bail!(
+                    "the list shows {rows:?}, not {titles:?}, after {DEADLINE:?} \
+                     (last read: {:?}; search field: {search:?}; screenshot: {shot:?})",
+                    read.err()
+                );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

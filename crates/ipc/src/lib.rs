@@ -329,6 +329,10 @@ pub struct AppInfo {
     /// removes them.
     #[serde(default)]
     pub deleted_accounts: Vec<DeletedAccount>,
+    /// When the app's process started (ms since the Unix epoch): the window marks the time its
+    /// first list was usable beside it, for the start-up benchmark.
+    #[serde(default)]
+    pub launched_at: i64,
 }
 
 /// What kind of failure an [`IpcError`] is. The UI branches on some of them.

@@ -336,6 +336,25 @@ fn Shell() -> Html {
     } else {
         "false"
     };
+    // The launch's ready mark, for the start-up benchmark: the wall-clock time the first list
+    // was in the DOM (effects run after the render that put it there), beside the process's
+    // start as the shell reports it.
+    let ready_at = use_state(|| None::<f64>);
+    {
+        let ready_at = ready_at.clone();
+        use_effect_with(library.ready, move |ready| {
+            if *ready && ready_at.is_none() {
+                ready_at.set(Some(js_sys::Date::now()));
+            }
+        });
+    }
+    let launched_at = info
+        .as_ref()
+        .map(|info| info.launched_at)
+        .filter(|at| *at > 0)
+        .map(|at| at.to_string());
+    #[allow(clippy::cast_possible_truncation)] // whole milliseconds since the epoch
+    let ready_at = ready_at.map(|at| (at as i64).to_string());
     let adding = *editor == Editor::Adding;
     let reviewing = review.open;
     html! {
@@ -349,7 +368,8 @@ fn Shell() -> Html {
         <ContextProvider<LocalBooksContext> context={local_books.clone()}>
         <ContextProvider<TransferContext> context={transfer.clone()}>
         <ContextProvider<DeletedContext> context={deleted.clone()}>
-            <div id="app" class="app" data-testid="app" data-ready={ready}>
+            <div id="app" class="app" data-testid="app" data-ready={ready}
+                data-launched-at={launched_at} data-ready-at={ready_at}>
                 <Header info={(*info).clone()} />
                 <AuthAlert />
                 <div class="body">
