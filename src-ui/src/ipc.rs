@@ -151,13 +151,31 @@ mod bridge {
                 "The app sent an answer this window cannot read: {e}"
             ))
         };
-        // The shell answers JSON bytes (an ArrayBuffer): one copy into wasm and serde_json,
-        // instead of a JS object per value read back property by property.
-        if let Some(buffer) = answer.dyn_ref::<js_sys::ArrayBuffer>() {
-            let bytes = js_sys::Uint8Array::new(buffer).to_vec();
-            return serde_json::from_slice(&bytes).map_err(|e| unreadable(&e));
+        // The shell answers JSON bytes: one copy into wasm and serde_json, instead of a JS
+        // object per value read back property by property.
+        match answer_bytes(&answer) {
+            Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| unreadable(&e)),
+            None => serde_wasm_bindgen::from_value(answer).map_err(|e| unreadable(&e)),
         }
-        serde_wasm_bindgen::from_value(answer).map_err(|e| unreadable(&e))
+    }
+
+    /// The bytes of an answer sent as bytes, in each form Tauri delivers them: an
+    /// `ArrayBuffer` over its `ipc://` protocol, or — once a request over that protocol failed
+    /// and the page fell back to `postMessage` for good — a plain array of numbers.
+    fn answer_bytes(answer: &JsValue) -> Option<Vec<u8>> {
+        if let Some(buffer) = answer.dyn_ref::<js_sys::ArrayBuffer>() {
+            return Some(js_sys::Uint8Array::new(buffer).to_vec());
+        }
+        if let Some(view) = answer.dyn_ref::<js_sys::Uint8Array>() {
+            return Some(view.to_vec());
+        }
+        let array = answer.dyn_ref::<js_sys::Array>()?;
+        // JSON bytes start with `{`, `[`, `"` or a letter or digit: never an empty array, and
+        // its first element is a number (an answer that is itself a JSON array would not be).
+        array
+            .get(0)
+            .as_f64()
+            .map(|_| js_sys::Uint8Array::new(array).to_vec())
     }
 
     /// Turns a rejected promise's value into an [`IpcError`].

@@ -340,9 +340,11 @@ impl App {
     ) -> Result<std::result::Result<serde_json::Value, serde_json::Value>> {
         let script = r#"
             const [command, args, done] = arguments;
-            // Answers come as JSON bytes (an ArrayBuffer), errors as objects.
-            const read = (ok) => ok instanceof ArrayBuffer
-              ? JSON.parse(new TextDecoder().decode(ok)) : ok;
+            // Answers come as JSON bytes (an ArrayBuffer, or an array of numbers after Tauri's
+            // postMessage fallback), errors as objects.
+            const bytes = (ok) => ok instanceof ArrayBuffer ? new Uint8Array(ok)
+              : Array.isArray(ok) && typeof ok[0] === 'number' ? new Uint8Array(ok) : null;
+            const read = (ok) => bytes(ok) ? JSON.parse(new TextDecoder().decode(bytes(ok))) : ok;
             window.__TAURI_INTERNALS__.invoke(command, args)
               .then((ok) => done({ ok: read(ok) }), (err) => done({ err }));
         "#;

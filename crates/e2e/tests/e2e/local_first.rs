@@ -156,3 +156,42 @@ async fn a_reading_list_survives_edits_mistakes_and_a_relaunch() -> Result<()> {
     app.quit().await?;
     Ok(())
 }
+
+/// Tauri's IPC goes through its `ipc://` custom protocol; when one of those requests fails (a
+/// webview that blocks it, a request lost under load) the page falls back to `postMessage` for
+/// good, and answers sent as bytes then arrive as a plain array of numbers. The window must
+/// read them just the same.
+#[tokio::test]
+async fn the_window_keeps_working_after_the_ipc_falls_back_to_post_message() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let driver = Driver::start(data.path(), &[]).await?;
+    let (app, _) = driver.launch().await?;
+    app.wait_for("[data-testid=empty-state]").await?;
+    // The next IPC request over the custom protocol fails, as it does when WebKit drops it.
+    app.client
+        .execute(
+            "const fetch = window.fetch;
+             window.fetch = (url, options) => String(url).startsWith('ipc:')
+               ? Promise.reject(new TypeError('ipc blocked by the test'))
+               : fetch(url, options);",
+            vec![],
+        )
+        .await?;
+
+    app.add_book("The Left Hand of Darkness", "Ursula K. Le Guin")
+        .await
+        .context("after the fallback, a new book still reaches the list")?;
+    app.add_book("Kindred", "Octavia E. Butler")
+        .await
+        .context("and so does the next")?;
+    app.set_status("Kindred", "Reading").await?;
+    assert_eq!(
+        app.text("[data-testid=count-Reading]").await?,
+        "1",
+        "the counts read through the fallback follow the change"
+    );
+    let notices = app.all("[data-testid=toast][data-kind=error]").await?.len();
+    assert_eq!(notices, 0, "no answer was unreadable");
+    app.quit().await?;
+    Ok(())
+}
