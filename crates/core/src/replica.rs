@@ -399,12 +399,8 @@ impl Replica {
         let device_id = self.device_id();
         let tx = self.db.write()?;
         let resync = meta::get(&tx, Key::FullResync)?.is_some();
-        let mut applied = PullOutcome::default();
-        let mut rows = Rows::new(&tx, device_id, resync)?;
-        for page in pages {
-            rows.apply(&page.rows, &mut applied)?;
-        }
-        rows.finish()?;
+        let rows = pages.iter().flat_map(|page| &page.rows);
+        let mut applied = apply_rows(&tx, device_id, rows, resync)?;
         meta::set(&tx, Key::Cursor, &last.next_cursor.to_string())?;
         if resync && !last.has_more {
             let dropped = books::drop_unseen(&tx)?;
@@ -420,10 +416,7 @@ impl Replica {
     pub fn apply_fetched(&mut self, rows: &[Pulled]) -> Result<PullOutcome> {
         let device_id = self.device_id();
         let tx = self.db.write()?;
-        let mut applied = PullOutcome::default();
-        let mut writer = Rows::new(&tx, device_id, false)?;
-        writer.apply(rows, &mut applied)?;
-        writer.finish()?;
+        let applied = apply_rows(&tx, device_id, rows, false)?;
         tx.commit()?;
         Ok(applied)
     }
@@ -507,127 +500,85 @@ pub struct PullOutcome {
     pub changed: usize,
 }
 
-/// Writes server books into one transaction: each validated like a typed edit, this device's
-/// pending fields kept on top, an unreadable row kept aside; the clock moves past every stamp
-/// seen ([`Rows::finish`]).
-struct Rows<'t> {
-    tx: &'t Transaction<'t>,
+/// Writes server books into `tx`: each validated like a typed edit, this device's pending
+/// fields kept on top, an unreadable row kept aside; the clock moves past every stamp seen.
+fn apply_rows<'r>(
+    tx: &Transaction<'_>,
     device_id: Uuid,
+    rows: impl IntoIterator<Item = &'r Pulled>,
     resync: bool,
-    pending: std::collections::HashMap<BookId, Patch>,
-    /// Whether any row is kept aside (else a readable row has nothing there to replace).
-    any_unreadable: bool,
-    upsert: Upsert<'t>,
-    now: i64,
-    newest: Option<String>,
-}
-
-impl<'t> Rows<'t> {
-    fn new(tx: &'t Transaction<'t>, device_id: Uuid, resync: bool) -> Result<Rows<'t>> {
-        Ok(Rows {
-            tx,
-            device_id,
-            resync,
-            pending: outbox::patches(tx)?,
-            any_unreadable: issues::any_unreadable(tx)?,
-            upsert: Upsert::new(tx)?,
-            now: now_ms(),
-            newest: None,
-        })
-    }
-
-    fn apply(&mut self, rows: &[Pulled], applied: &mut PullOutcome) -> Result<()> {
-        let tx = self.tx;
-        // Stamps of one width sort as text: keep the greatest string, parse it once.
-        let mut newest: Option<&str> = self.newest.as_deref();
-        let mut seen_newer = false;
-        for row in rows {
-            applied.rows += 1;
-            let book = match row {
-                Pulled::Book(book) => book,
-                Pulled::Undecodable {
-                    id,
-                    version,
-                    raw,
-                    reason,
-                } => {
-                    tracing::warn!(id = ?id, %reason, "a pulled row could not be decoded; kept aside");
-                    issues::add_unreadable(tx, *id, *version, raw, reason, self.now)?;
-                    self.any_unreadable = true;
-                    continue;
-                }
-            };
-            if self.resync {
-                books::mark_seen(tx, book.id)?;
+) -> Result<PullOutcome> {
+    let pending = outbox::patches(tx)?;
+    // Without a row kept aside, a readable row has nothing there to replace.
+    let mut any_unreadable = issues::any_unreadable(tx)?;
+    let now = now_ms();
+    // Stamps of one width sort as text: keep the greatest string, parse it once.
+    let mut newest: Option<&str> = None;
+    let mut upsert = Upsert::new(tx)?;
+    let mut applied = PullOutcome::default();
+    for row in rows {
+        applied.rows += 1;
+        let book = match row {
+            Pulled::Book(book) => book,
+            Pulled::Undecodable {
+                id,
+                version,
+                raw,
+                reason,
+            } => {
+                tracing::warn!(id = ?id, %reason, "a pulled row could not be decoded; kept aside");
+                issues::add_unreadable(tx, *id, *version, raw, reason, now)?;
+                any_unreadable = true;
+                continue;
             }
-            let mut fields = match readable(book) {
-                Ok(fields) => fields,
-                Err(refusal) => {
-                    tracing::warn!(id = %book.id, %refusal, "a pulled row breaks the app's rules; kept aside");
-                    let raw = serde_json::to_string(book)?;
-                    issues::add_unreadable(
-                        tx,
-                        Some(book.id),
-                        Some(book.version),
-                        &raw,
-                        &refusal,
-                        self.now,
-                    )?;
-                    self.any_unreadable = true;
-                    continue;
-                }
-            };
-            if self.any_unreadable {
-                issues::clear_unreadable(tx, book.id)?;
-            }
-            let mut deleted = book.deleted;
-            if let Some(patch) = self.pending.get(&book.id) {
-                if let Some(local) = books::load(tx, book.id)? {
-                    keep_pending(
-                        &mut fields,
-                        &mut deleted,
-                        patch,
-                        &Fields::of(&local.book),
-                        local.deleted,
-                    );
-                }
-            }
-            if let Some(stamp) = book.hlc.as_deref() {
-                if newest.is_none_or(|n| stamp > n) {
-                    newest = Some(stamp);
-                    seen_newer = true;
-                }
-            }
-            applied.changed += self.upsert.write(&ServerRow {
-                id: book.id,
-                fields: &fields,
-                deleted,
-                created_at: book.created_at.unwrap_or(self.now),
-                updated_at: book.updated_at.unwrap_or(self.now),
-                version: book.version,
-            })?;
+        };
+        if resync {
+            books::mark_seen(tx, book.id)?;
         }
-        if seen_newer {
-            self.newest = newest.map(str::to_owned);
+        let mut fields = match readable(book) {
+            Ok(fields) => fields,
+            Err(refusal) => {
+                tracing::warn!(id = %book.id, %refusal, "a pulled row breaks the app's rules; kept aside");
+                let raw = serde_json::to_string(book)?;
+                issues::add_unreadable(tx, Some(book.id), Some(book.version), &raw, &refusal, now)?;
+                any_unreadable = true;
+                continue;
+            }
+        };
+        if any_unreadable {
+            issues::clear_unreadable(tx, book.id)?;
         }
-        Ok(())
-    }
-
-    /// Moves the clock past the newest stamp seen.
-    fn finish(self) -> Result<()> {
-        let Rows {
-            tx,
-            device_id,
-            upsert,
-            newest,
-            ..
-        } = self;
-        drop(upsert);
-        if let Some(remote) = newest.and_then(|text| text.parse::<Stamp>().ok()) {
-            meta::observe(tx, device_id, &remote)?;
+        let mut deleted = book.deleted;
+        if let Some(patch) = pending.get(&book.id) {
+            if let Some(local) = books::load(tx, book.id)? {
+                keep_pending(
+                    &mut fields,
+                    &mut deleted,
+                    patch,
+                    &Fields::of(&local.book),
+                    local.deleted,
+                );
+            }
         }
-        Ok(())
+        if let Some(stamp) = book.hlc.as_deref() {
+            if newest.is_none_or(|n| stamp > n) {
+                newest = Some(stamp);
+            }
+        }
+        applied.changed += upsert.write(&ServerRow {
+            id: book.id,
+            fields: &fields,
+            deleted,
+            created_at: book.created_at.unwrap_or(now),
+            updated_at: book.updated_at.unwrap_or(now),
+            version: book.version,
+        })?;
     }
+    drop(upsert);
+    if let Some(remote) = newest.and_then(|text| text.parse::<Stamp>().ok()) {
+        meta::observe(tx, device_id, &remote)?;
+    }
+    Ok(applied)
 }
 
 /// The fields of this device's pending `patch` keep their local values over the server's.
@@ -762,6 +713,15 @@ mod tests {
         }
     }
 
+    /// Makes every update that would set a title of "Boom" fail, as a write can fail midway.
+    fn fail_writes_titled_boom(store: &Store) -> Result<()> {
+        store.conn_for_tests().execute_batch(
+            "CREATE TRIGGER boom BEFORE UPDATE ON books WHEN NEW.title = 'Boom'
+             BEGIN SELECT RAISE(ABORT, 'boom'); END;",
+        )?;
+        Ok(())
+    }
+
     fn page(rows: Vec<PulledBook>, next_cursor: i64) -> PulledPage {
         PulledPage {
             rows: rows.into_iter().map(Pulled::Book).collect(),
@@ -857,10 +817,7 @@ mod tests {
         push_all(&mut replica, 2)?;
         replica.apply_page(&page(vec![server(&one, 1), server(&two, 2)], 2))?;
         // A failure in the middle of the next page (here: a trigger) must roll all of it back.
-        store.conn_for_tests().execute_batch(
-            "CREATE TRIGGER boom BEFORE UPDATE ON books WHEN NEW.title = 'Boom'
-             BEGIN SELECT RAISE(ABORT, 'boom'); END;",
-        )?;
+        fail_writes_titled_boom(&store)?;
         let mut first = server(&one, 3);
         first.title = "One, renamed".into();
         let mut second = server(&two, 4);
@@ -888,10 +845,7 @@ mod tests {
         let one = store.add(&draft("One"))?;
         let two = store.add(&draft("Two"))?;
         push_all(&mut replica, 2)?;
-        store.conn_for_tests().execute_batch(
-            "CREATE TRIGGER boom BEFORE UPDATE ON books WHEN NEW.title = 'Boom'
-             BEGIN SELECT RAISE(ABORT, 'boom'); END;",
-        )?;
+        fail_writes_titled_boom(&store)?;
         let mut first = server(&one, 3);
         first.title = "One, renamed".into();
         let mut second = server(&two, 4);
