@@ -29,11 +29,13 @@ pub mod components;
 pub mod form;
 pub mod ipc;
 pub mod keys;
+pub mod marks;
 pub mod state;
 pub mod text;
 pub mod viewport;
 
 /// Mounts the app on the page's `<body>`.
 pub fn start() {
+    marks::wasm_started();
     yew::Renderer::<components::App>::new().render();
 }

@@ -353,8 +353,9 @@ fn Shell() -> Html {
         .map(|info| info.launched_at)
         .filter(|at| *at > 0)
         .map(|at| at.to_string());
-    #[allow(clippy::cast_possible_truncation)] // whole milliseconds since the epoch
-    let ready_at = ready_at.map(|at| (at as i64).to_string());
+    let ready_at = crate::marks::attribute(*ready_at);
+    let page_at = crate::marks::attribute(crate::marks::page_started_at());
+    let wasm_at = crate::marks::attribute(crate::marks::wasm_started_at());
     let adding = *editor == Editor::Adding;
     let reviewing = review.open;
     html! {
@@ -369,7 +370,8 @@ fn Shell() -> Html {
         <ContextProvider<TransferContext> context={transfer.clone()}>
         <ContextProvider<DeletedContext> context={deleted.clone()}>
             <div id="app" class="app" data-testid="app" data-ready={ready}
-                data-launched-at={launched_at} data-ready-at={ready_at}>
+                data-launched-at={launched_at} data-page-at={page_at}
+                data-wasm-at={wasm_at} data-ready-at={ready_at}>
                 <Header info={(*info).clone()} />
                 <AuthAlert />
                 <div class="body">

@@ -6,6 +6,8 @@
 //! - launch, measured inside the app: from the process's start (the kernel's record, which the
 //!   shell reports) to the window's ready mark (the first list in the DOM with its handlers) —
 //!   WebDriver's own start is not in it; the time from the WebDriver request is printed too;
+//!   and split at the page's own marks (its navigation start and the wasm app's start) into the
+//!   shell and WebKit's start, loading the page, and the app's first list;
 //! - the memory (PSS) of the app and of each WebKit process it started, after launch and after
 //!   scrolling through the whole list.
 //!
@@ -62,16 +64,22 @@ async fn main() -> Result<()> {
         memory.push((launched, scrolled, rows));
         app.quit().await?;
     }
-    let inside = |runs: &[(Option<Duration>, Duration)]| {
-        let marks: Option<Vec<Duration>> = runs.iter().map(|r| r.0).collect();
+    let inside = |runs: &[(Option<Marks>, Duration)]| {
+        let marks: Option<Vec<Marks>> = runs.iter().map(|r| r.0).collect();
         marks.map(|marks| {
-            let min = marks.iter().min().copied().unwrap_or_default();
-            let max = marks.iter().max().copied().unwrap_or_default();
-            (median(marks), min, max)
+            let totals: Vec<Duration> = marks.iter().map(|m| m.total()).collect();
+            let min = totals.iter().min().copied().unwrap_or_default();
+            let max = totals.iter().max().copied().unwrap_or_default();
+            let part = |f: fn(&Marks) -> Duration| median(marks.iter().map(f).collect());
+            let parts = [
+                part(|m| span(m.launched, m.page)),
+                part(|m| span(m.page, m.wasm)),
+                part(|m| span(m.wasm, m.ready)),
+            ];
+            (median(totals), min, max, parts)
         })
     };
-    let outside =
-        |runs: &[(Option<Duration>, Duration)]| median(runs.iter().map(|r| r.1).collect());
+    let outside = |runs: &[(Option<Marks>, Duration)]| median(runs.iter().map(|r| r.1).collect());
     memory.sort_by_key(|(launched, _, _)| total(launched));
     let (launched, scrolled, rows) = &memory[memory.len() / 2];
 
@@ -83,7 +91,10 @@ async fn main() -> Result<()> {
         ms(seeded)
     );
     match (inside(&full_runs), inside(&empty_runs)) {
-        (Some((full, full_min, full_max)), Some((empty, empty_min, empty_max))) => {
+        (
+            Some((full, full_min, full_max, full_parts)),
+            Some((empty, empty_min, empty_max, empty_parts)),
+        ) => {
             eprintln!(
                 "| process start → interactive list, inside the app | {} (min {}, max {}) | empty list {} (min {}, max {}) | ≤ 600 ms |",
                 ms(full), ms(full_min), ms(full_max), ms(empty), ms(empty_min), ms(empty_max),
@@ -92,6 +103,14 @@ async fn main() -> Result<()> {
                 "| {books} books − empty list, inside the app | {} | — | ≤ 150 ms |",
                 signed_ms(full.as_secs_f64() - empty.as_secs_f64())
             );
+            let steps = [
+                "process start → the page's navigation (the shell's setup, GTK, WebKit's processes)",
+                "navigation → the wasm app running (the page, its script and wasm loaded and compiled)",
+                "wasm running → interactive list (the app's first answers and render)",
+            ];
+            for ((step, full), empty) in steps.iter().zip(full_parts).zip(empty_parts) {
+                eprintln!("| … {step} | {} | empty list {} | — |", ms(full), ms(empty));
+            }
         }
         _ => eprintln!(
             "| process start → interactive list, inside the app | n/a (this build has no ready mark) | — | ≤ 600 ms |"
@@ -135,16 +154,38 @@ async fn launch(driver: &Driver) -> Result<(App, Duration)> {
     }
 }
 
-/// The launch as the app measured it: its ready mark minus its process start; `None` for a
-/// build without the marks (an older app measured for comparison).
-async fn in_app(app: &App) -> Result<Option<Duration>> {
+/// The launch's marks, wall-clock milliseconds: the process's start (the shell's report), the
+/// page's navigation start, the wasm app's start and the first list in the DOM.
+#[derive(Clone, Copy)]
+struct Marks {
+    launched: i64,
+    page: i64,
+    wasm: i64,
+    ready: i64,
+}
+
+impl Marks {
+    /// Process start → interactive list.
+    fn total(self) -> Duration {
+        span(self.launched, self.ready)
+    }
+}
+
+fn span(from: i64, to: i64) -> Duration {
+    Duration::from_millis(u64::try_from(to - from).unwrap_or(0))
+}
+
+/// The launch as the app measured it; `None` for a build without the marks (an older app
+/// measured for comparison).
+async fn in_app(app: &App) -> Result<Option<Marks>> {
     let deadline = Instant::now() + Duration::from_secs(3);
     loop {
         let marks = app
             .client
             .execute(
                 "const a = document.querySelector('[data-testid=app]'); \
-                 return [a?.getAttribute('data-launched-at'), a?.getAttribute('data-ready-at')];",
+                 return ['launched', 'page', 'wasm', 'ready'] \
+                     .map((m) => a?.getAttribute(`data-${m}-at`));",
                 vec![],
             )
             .await?;
@@ -154,10 +195,14 @@ async fn in_app(app: &App) -> Result<Option<Duration>> {
                 .and_then(|v| v.as_str())
                 .and_then(|v| v.parse::<i64>().ok())
         };
-        if let (Some(launched), Some(ready)) = (at(0), at(1)) {
-            return Ok(Some(Duration::from_millis(
-                u64::try_from(ready - launched).unwrap_or(0),
-            )));
+        if let (Some(launched), Some(page), Some(wasm), Some(ready)) = (at(0), at(1), at(2), at(3))
+        {
+            return Ok(Some(Marks {
+                launched,
+                page,
+                wasm,
+                ready,
+            }));
         }
         if Instant::now() > deadline {
             return Ok(None);

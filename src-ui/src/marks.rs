@@ -1,0 +1,39 @@
+//! The launch's marks in the page, for the start-up benchmark (wall-clock milliseconds since
+//! the Unix epoch, as the shell's process start is): when the page's navigation began and when
+//! the wasm app started running. With the shell's process start and the window's ready mark
+//! they split a launch into the shell and WebKit's start, loading the page and its wasm, and
+//! the app's own first list.
+
+use std::cell::Cell;
+
+thread_local! {
+    static WASM_STARTED_AT: Cell<Option<f64>> = const { Cell::new(None) };
+}
+
+/// Notes that the wasm app started; call first thing in `start`.
+pub fn wasm_started() {
+    WASM_STARTED_AT.with(|at| {
+        if at.get().is_none() {
+            at.set(Some(js_sys::Date::now()));
+        }
+    });
+}
+
+/// When the wasm app started, if it has.
+pub fn wasm_started_at() -> Option<f64> {
+    WASM_STARTED_AT.with(Cell::get)
+}
+
+/// When the page's navigation began (`performance.timeOrigin`); `None` outside a browser.
+pub fn page_started_at() -> Option<f64> {
+    web_sys::window()
+        .and_then(|window| window.performance())
+        .map(|performance| performance.time_origin())
+        .filter(|at| *at > 0.0)
+}
+
+/// A mark as whole milliseconds, the form the page's attributes carry.
+#[allow(clippy::cast_possible_truncation)] // whole milliseconds since the epoch
+pub fn attribute(at: Option<f64>) -> Option<String> {
+    at.map(|at| (at as i64).to_string())
+}
