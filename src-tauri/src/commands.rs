@@ -80,7 +80,12 @@ impl Handle for GetAppInfo {
 impl Handle for ListBooks {
     async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
         let state = state(app);
-        let list = state.read(move |store| store.list(&self.query)).await;
+        let list = state
+            .read(move |store| match self.limit {
+                Some(limit) => store.list_first(&self.query, limit),
+                None => store.list(&self.query),
+            })
+            .await;
         state.listed();
         list
     }

@@ -67,6 +67,17 @@ impl Store {
 
     /// The live books matching `query` in its order, with per-status counts of all live books.
     pub fn list(&self, query: &ListQuery) -> Result<BookList> {
+        self.list_up_to(query, None)
+    }
+
+    /// The first `limit` live books matching `query` in its order — a first screenful, read in
+    /// index order without touching the rest — with how many match in all and the per-status
+    /// counts.
+    pub fn list_first(&self, query: &ListQuery, limit: u32) -> Result<BookList> {
+        self.list_up_to(query, Some(limit))
+    }
+
+    fn list_up_to(&self, query: &ListQuery, limit: Option<u32>) -> Result<BookList> {
         let search = validate::search(&query.search)?;
         let status = query.status.map(Status::as_str);
         let mut args: Vec<(&str, &dyn ToSql)> = Vec::with_capacity(3);
@@ -86,7 +97,11 @@ impl Store {
                 }
             }
         };
-        let sql = books::list_sql(status.is_some(), by, query.sort);
+        let sql = books::list_sql(status.is_some(), by, query.sort, limit.is_some());
+        let filter_args = args.len();
+        if let Some(limit) = &limit {
+            args.push((":limit", limit));
+        }
 
         let tx = self.db.read()?;
         let books = tx
@@ -94,8 +109,25 @@ impl Store {
             .query_map(args.as_slice(), books::book_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let counts = books::counts(&tx)?;
+        let listed = u32::try_from(books.len()).unwrap_or(u32::MAX);
+        let matching = match limit {
+            // Fewer than asked for: that is all of them.
+            Some(limit) if listed >= limit => {
+                if status.is_none() && by == SearchBy::Nothing {
+                    counts.total()
+                } else {
+                    tx.prepare_cached(&books::count_sql(status.is_some(), by))?
+                        .query_row(&args[..filter_args], |row| row.get(0))?
+                }
+            }
+            _ => listed,
+        };
         tx.commit()?;
-        Ok(BookList { books, counts })
+        Ok(BookList {
+            books,
+            matching,
+            counts,
+        })
     }
 
     /// The live book `id`; [`Error::NotFound`] if it is unknown or deleted.
@@ -820,6 +852,39 @@ mod tests {
     }
 
     #[test]
+    fn a_first_screenful_is_the_head_of_the_list_and_knows_how_many_match() -> Result<()> {
+        let (store, _) = shelf()?;
+        for q in [
+            query(None, "", Sort::Title),
+            query(None, "", Sort::RecentlyAdded),
+            query(Some(Status::Wishlist), "", Sort::Author),
+            query(None, "e", Sort::Title),
+            query(Some(Status::Reading), "e", Sort::Title),
+        ] {
+            let whole = store.list(&q)?;
+            assert_eq!(
+                whole.matching as usize,
+                whole.books.len(),
+                "a whole list counts exactly its books ({q:?})"
+            );
+            for limit in [0, 1, 2, 100] {
+                let first = store.list_first(&q, limit)?;
+                let head = &whole.books[..whole.books.len().min(limit as usize)];
+                assert_eq!(
+                    first.books, head,
+                    "the first {limit} are the head of the whole list, in its order ({q:?})"
+                );
+                assert_eq!(
+                    first.matching, whole.matching,
+                    "a first screenful still says how many books match ({q:?}, {limit})"
+                );
+                assert_eq!(first.counts, whole.counts, "counts cover every book");
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
     fn search_matches_title_or_author_ignoring_case() -> Result<()> {
         let (store, _) = shelf()?;
         let search = |text: &str| -> Result<Vec<String>> {
@@ -992,14 +1057,16 @@ mod tests {
     #[test]
     fn unfiltered_lists_read_an_index_instead_of_sorting() -> Result<()> {
         let store = Store::open_in_memory()?;
-        for sort in Sort::ALL {
+        for (sort, limited) in Sort::ALL.into_iter().flat_map(|s| [(s, false), (s, true)]) {
             let sql = format!(
                 "EXPLAIN QUERY PLAN {}",
-                books::list_sql(false, SearchBy::Nothing, sort)
+                books::list_sql(false, SearchBy::Nothing, sort, limited)
             );
+            let limit: &dyn ToSql = &100;
+            let params: &[(&str, &dyn ToSql)] = if limited { &[(":limit", limit)] } else { &[] };
             let mut statement = store.db.conn.prepare(&sql)?;
             let plan = statement
-                .query_map([], |row| row.get::<_, String>(3))?
+                .query_map(params, |row| row.get::<_, String>(3))?
                 .collect::<rusqlite::Result<Vec<_>>>()?
                 .join("; ");
             assert!(

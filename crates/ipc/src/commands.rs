@@ -5,8 +5,8 @@
 //! implements [`Command`]: the name it is called by and the type of its answer. The list in
 //! [`with_commands!`](crate::with_commands) is the single source of those pairs: this crate
 //! derives the [`Command`] impls and [`NAMES`] from it, the shell derives its handlers and
-//! permissions from it, and the UI calls `invoke(&ListBooks { query })` and gets a `BookList` —
-//! so a renamed command, argument or answer fails to compile, never at run time.
+//! permissions from it, and the UI calls `invoke(&ListBooks { query, limit })` and gets a
+//! `BookList` — so a renamed command, argument or answer fails to compile, never at run time.
 //!
 //! Every command answers `Result<Output, IpcError>`.
 
@@ -88,6 +88,10 @@ pub struct GetAppInfo {}
 pub struct ListBooks {
     /// Filter, search and order.
     pub query: ListQuery,
+    /// Only the first this many books (a first screenful, shown while the rest comes); all of
+    /// them when `None`.
+    #[serde(default)]
+    pub limit: Option<u32>,
 }
 
 /// Adds a book → the [`crate::Book`] made.

@@ -274,11 +274,16 @@ impl StatusCounts {
     }
 }
 
-/// The answer to `list_books`: the matching books in order, and counts over the whole list.
+/// The answer to `list_books`: the matching books in order (all of them, or the first few when
+/// the request asked for a first screenful), and counts over the whole list.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BookList {
-    /// The books that match the query, in the query's order.
+    /// The books that match the query, in the query's order: all of them, or the head of the
+    /// list when the request set a limit.
     pub books: Vec<Book>,
+    /// How many books match the query in all; more than `books.len()` when the answer is only
+    /// the head of the list.
+    pub matching: u32,
     /// Per-status counts of all books, ignoring the query's filter and search.
     pub counts: StatusCounts,
 }

@@ -273,9 +273,28 @@ pub(crate) enum SearchBy {
 }
 
 /// The list query; its parameters are `:status`, `:search` and `:isbn` when filtered and
-/// searched.
-pub(crate) fn list_sql(by_status: bool, search: SearchBy, sort: Sort) -> String {
-    let mut sql = format!("SELECT {BOOK_COLUMNS} FROM books WHERE deleted = 0");
+/// searched, and `:limit` when `limited`.
+pub(crate) fn list_sql(by_status: bool, search: SearchBy, sort: Sort, limited: bool) -> String {
+    let mut sql = format!("SELECT {BOOK_COLUMNS} FROM books");
+    sql.push_str(&list_filter(by_status, search));
+    sql.push_str(order_by(sort));
+    if limited {
+        sql.push_str(" LIMIT :limit");
+    }
+    sql
+}
+
+/// How many books the list query matches; the same parameters but `:limit`.
+pub(crate) fn count_sql(by_status: bool, search: SearchBy) -> String {
+    format!(
+        "SELECT count(*) FROM books{}",
+        list_filter(by_status, search)
+    )
+}
+
+/// The WHERE clause of the list query.
+fn list_filter(by_status: bool, search: SearchBy) -> String {
+    let mut sql = " WHERE deleted = 0".to_owned();
     if by_status {
         sql.push_str(" AND status = :status");
     }
@@ -290,7 +309,6 @@ pub(crate) fn list_sql(by_status: bool, search: SearchBy, sort: Sort) -> String 
              OR substr(isbn, 4, length(:isbn)) = :isbn)"
         )),
     }
-    sql.push_str(order_by(sort));
     sql
 }
 
