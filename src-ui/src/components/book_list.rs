@@ -136,7 +136,10 @@ pub fn BookList() -> Html {
         .as_ref()
         .and_then(|e| e.editing())
         .and_then(|id| books.position(id));
-    let layout = Layout::new(books.len(), edit_index, *editor_height);
+    // Room for every matching book, even while only the first screenful is here: the
+    // scrollbar has its final size from the start.
+    let matching = library.as_ref().map_or(0, |l| l.matching).max(books.len());
+    let layout = Layout::new(matching, edit_index, *editor_height);
     {
         let container = container.clone();
         let library = library.clone();
@@ -209,8 +212,9 @@ pub fn BookList() -> Html {
                 items.push(html! { <Gap key={key} {height} /> });
             }
             Segment::Rows(range) => {
-                for index in range {
-                    let book = Rc::clone(&rows[index]);
+                // Rows still to come (past the first screenful) stay blank for a moment.
+                for (index, book) in range.clone().zip(&rows[range.start.min(rows.len())..]) {
+                    let book = Rc::clone(book);
                     let (key, id) = (book.id.to_string(), book.id);
                     items.push(html! {
                         <BookRow {key} editing={Some(index) == edit_index}
@@ -223,7 +227,8 @@ pub fn BookList() -> Html {
 
     html! {
         <div ref={container} class="list-scroll" data-testid="book-list" role="list"
-            aria-label="Books" aria-busy={(!library.ready).then_some("true")} {onscroll}>
+            aria-label="Books" aria-busy={(!library.is_complete()).then_some("true")}
+            data-complete={library.is_complete().to_string()} {onscroll}>
             { items }
         </div>
     }

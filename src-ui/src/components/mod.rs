@@ -27,7 +27,8 @@ use std::rc::Rc;
 
 use bookwish_ipc::commands::{GetAppInfo, ListBooks};
 use bookwish_ipc::{
-    events, Account, AppInfo, DeletedAccount, ImportOffer, ImportProgress, IpcError, SyncStatus,
+    events, Account, AppInfo, DeletedAccount, ImportOffer, ImportProgress, IpcError, ListQuery,
+    SyncStatus,
 };
 use gloo_events::{EventListener, EventListenerOptions};
 use wasm_bindgen::JsCast;
@@ -38,6 +39,7 @@ use yew::prelude::*;
 use crate::actions;
 use crate::ipc;
 use crate::keys::{self, Shortcut};
+use crate::state::FIRST_SCREENFUL;
 use crate::state::{
     Auth, AuthAction, AuthContext, DeletedAccounts, DeletedAction, DeletedContext, Dispatch,
     Editor, EditorAction, EditorContext, Library, LibraryAction, LibraryContext, LocalBooks,
@@ -152,22 +154,51 @@ fn Shell() -> Html {
     }
 
     // The list: asked again whenever the query changes or a reload is due. Each request gets
-    // a number so a slow answer cannot overwrite a newer one.
+    // a number so a slow answer cannot overwrite a newer one. A new query (the launch's first
+    // list, another filter, search or order) asks for a first screenful, then for the rest:
+    // the window shows books before thousands of them are read, sent and decoded. A reload
+    // of the query on screen asks for all of it (the list shown stays until it comes).
     {
         let dispatch = Rc::clone(&dispatch);
         let requests = use_mut_ref(|| 0_u64);
+        let asked = use_mut_ref(|| None::<ListQuery>);
         use_effect_with(
             (library.query.clone(), library.revision),
             move |(query, revision)| {
+                let new_query = asked.borrow().as_ref() != Some(query);
+                asked.borrow_mut().replace(query.clone());
+                // Two numbers: the first screenful's, then the whole list's.
                 let request = {
                     let mut requests = requests.borrow_mut();
-                    *requests += 1;
+                    *requests += 2;
                     *requests
                 };
                 let (query, revision) = (query.clone(), *revision);
                 spawn_local(async move {
-                    match ipc::invoke(&ListBooks { query }).await {
-                        Ok(list) => dispatch.library.dispatch(LibraryAction::Loaded {
+                    let library = &dispatch.library;
+                    if new_query {
+                        let first = ListBooks {
+                            query: query.clone(),
+                            limit: Some(FIRST_SCREENFUL),
+                        };
+                        match ipc::invoke(&first).await {
+                            Ok(list) => {
+                                let whole = list.books.len() >= list.matching as usize;
+                                library.dispatch(LibraryAction::Loaded {
+                                    request: request - 1,
+                                    revision,
+                                    list,
+                                });
+                                // Done if that was all, or if a newer request replaced this one.
+                                if whole || *requests.borrow() != request {
+                                    return;
+                                }
+                            }
+                            Err(err) => return dispatch.failed(err),
+                        }
+                    }
+                    match ipc::invoke(&ListBooks { query, limit: None }).await {
+                        Ok(list) => library.dispatch(LibraryAction::Loaded {
                             request,
                             revision,
                             list,

@@ -149,7 +149,8 @@ pub fn Toolbar(props: &ToolbarProps) -> Html {
     let onnew = Callback::from(move |_: MouseEvent| editor.dispatch(EditorAction::Add));
 
     let title = library.query.status.map_or("All books", |s| s.as_str());
-    let shown = library.books.len();
+    // All that match, even while only the first screenful of them is here.
+    let shown = library.matching;
     let count = if !library.ready {
         String::new()
     } else if library.query.search.trim().is_empty() {

@@ -5,6 +5,10 @@ use std::rc::Rc;
 use bookwish_ipc::{Book, BookId, BookList, ListQuery, Sort, Status, StatusCounts};
 use yew::Reducible;
 
+/// How many books a new query asks for first, before the rest: rows are 64 px, so 80 fill a
+/// window 5,000 px tall, overscan included.
+pub const FIRST_SCREENFUL: u32 = 80;
+
 /// The books of the visible list, shared: cloning is one pointer, comparing is pointer
 /// identity (the list is never mutated in place, so the same pointer means the same books).
 #[derive(Clone, Debug, Default)]
@@ -54,6 +58,9 @@ pub struct Library {
     pub revision: u64,
     /// The core's answer to the latest request that came back.
     pub books: Books,
+    /// How many books match the query: more than `books` while only the first screenful of
+    /// a new query is here.
+    pub matching: usize,
     /// Books per status, over the whole list.
     pub counts: StatusCounts,
     /// Whether a first answer arrived (the list is on screen).
@@ -148,8 +155,15 @@ impl Reducible for Library {
                 }
                 let mut next = (*self).clone();
                 next.books = Books::new(list.books);
+                next.matching = usize::try_from(list.matching)
+                    .unwrap_or(usize::MAX)
+                    .max(next.books.len());
                 if let Some(fresh) = next.fresh {
-                    if revision >= fresh.revision && next.books.position(fresh.id).is_none() {
+                    // Only the whole list can tell that the book is not in it.
+                    if revision >= fresh.revision
+                        && next.books.len() == next.matching
+                        && next.books.position(fresh.id).is_none()
+                    {
                         next.fresh = None;
                     }
                 }
@@ -198,6 +212,11 @@ impl Library {
     pub fn is_narrowed(&self) -> bool {
         self.query.status.is_some() || !self.query.search.trim().is_empty()
     }
+
+    /// Whether every matching book is here (not only the first screenful of a new query).
+    pub fn is_complete(&self) -> bool {
+        self.ready && self.books.len() >= self.matching
+    }
 }
 
 #[cfg(test)]
@@ -223,11 +242,79 @@ mod tests {
     }
 
     fn list(books: Vec<Book>) -> BookList {
+        let matching = books.len() as u32;
+        head(books, matching)
+    }
+
+    /// The first of `matching` books.
+    fn head(books: Vec<Book>, matching: u32) -> BookList {
         let counts = StatusCounts {
-            wishlist: books.len() as u32,
+            wishlist: matching,
             ..StatusCounts::default()
         };
-        BookList { books, counts }
+        BookList {
+            books,
+            matching,
+            counts,
+        }
+    }
+
+    #[test]
+    fn a_first_screenful_shows_at_once_and_the_rest_completes_it() {
+        let first = reduce(
+            Rc::default(),
+            LibraryAction::Loaded {
+                request: 1,
+                revision: 0,
+                list: head(vec![book(1, "Dune")], 3),
+            },
+        );
+        assert!(first.ready, "the first screenful makes the list ready");
+        assert!(
+            !first.is_complete(),
+            "one book of three is not the whole list"
+        );
+        assert_eq!(first.matching, 3, "the list knows how many books match");
+        let whole = reduce(
+            first,
+            LibraryAction::Loaded {
+                request: 2,
+                revision: 0,
+                list: list(vec![book(1, "Dune"), book(2, "Emma"), book(3, "Ulysses")]),
+            },
+        );
+        assert!(whole.is_complete(), "the rest completes the list");
+        assert_eq!(whole.books.len(), 3, "every book is shown");
+        let late = reduce(
+            Rc::clone(&whole),
+            LibraryAction::Loaded {
+                request: 1,
+                revision: 0,
+                list: head(vec![book(1, "Dune")], 3),
+            },
+        );
+        assert!(
+            Rc::ptr_eq(&late, &whole),
+            "a first screenful arriving after the whole list is dropped"
+        );
+    }
+
+    #[test]
+    fn a_first_screenful_without_the_fresh_book_keeps_it_highlighted() {
+        let id = Uuid::from_u128(9);
+        let added = reduce(Rc::default(), LibraryAction::Added(id));
+        let first = reduce(
+            Rc::clone(&added),
+            LibraryAction::Loaded {
+                request: 1,
+                revision: added.revision,
+                list: head(vec![book(1, "Dune")], 2),
+            },
+        );
+        assert!(
+            first.fresh.is_some(),
+            "the book may be in the part of the list still to come"
+        );
     }
 
     fn reduce(state: Rc<Library>, action: LibraryAction) -> Rc<Library> {

@@ -33,7 +33,7 @@ use yew::functional::{UseReducerDispatcher, UseReducerHandle};
 pub use auth::{avatar_letters, Attempt, Auth, AuthAction, AuthError, AuthStep};
 pub use deleted::{DeletedAccounts, DeletedAction};
 pub use editor::{Editor, EditorAction};
-pub use library::{Books, Fresh, Library, LibraryAction};
+pub use library::{Books, Fresh, Library, LibraryAction, FIRST_SCREENFUL};
 pub use local_books::{Choice, LocalBooks, LocalBooksAction};
 pub use notices::{Notice, NoticeKind, Notices, NoticesAction, MAX_NOTICES};
 pub use review::{Issue, Review, ReviewAction};

@@ -5,6 +5,7 @@ mod account_deleted;
 mod import;
 mod local_books;
 mod local_first;
+mod long_list;
 mod offline;
 mod review;
 mod sign_in;
