@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{bail, ensure, Context as _, Result};
 use fantoccini::actions::{InputSource as _, KeyAction, KeyActions};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -360,10 +360,15 @@ impl App {
     }
 
     /// Saves a PNG of the window to `test-output/e2e/<name>.png` and returns its path.
+    ///
+    /// The pixels come from the X server (ImageMagick's `import`), as a user sees them, a
+    /// native dialog over the window included. Not WebDriver's screenshot: WebKitGTK's
+    /// automation (2.50) never answers that command once accelerated compositing is off, as
+    /// the app sets it — while the window itself keeps painting.
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
-        let png = self.client.screenshot().await?;
         let path = output_dir()?.join(format!("{name}.png"));
-        std::fs::write(&path, png)?;
+        let window = xdotool(&["search", "--onlyvisible", "--name", "^Bookwish$"]).await?;
+        capture(window.lines().next().unwrap_or("root"), &path).await?;
         Ok(path)
     }
 
@@ -462,13 +467,9 @@ impl FileDialog {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                // The whole screen, dialog included (the WebDriver screenshot shows the page).
+                // The whole screen, dialog included.
                 let shot = output_dir()?.join("file-dialog-still-open.png");
-                let _ = Command::new("import")
-                    .args(["-window", "root"])
-                    .arg(&shot)
-                    .status()
-                    .await;
+                let _ = capture("root", &shot).await;
                 bail!(
                     "the file dialog was still open {DEADLINE:?} after answering it (screen: {})",
                     shot.display()
@@ -477,6 +478,19 @@ impl FileDialog {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// Saves a PNG of X window `window` (an id, or `root` for the whole screen) to `path`.
+async fn capture(window: &str, path: &Path) -> Result<()> {
+    let status = Command::new("import")
+        .args(["-window", window])
+        .arg(path)
+        .stdin(Stdio::null())
+        .status()
+        .await
+        .context("cannot run ImageMagick's import (apt-get install imagemagick; ./x setup does)")?;
+    ensure!(status.success(), "import -window {window} failed: {status}");
+    Ok(())
 }
 
 /// Runs `xdotool` with `args`; its standard output (a search that finds nothing is empty).
