@@ -17,6 +17,7 @@ mod paths;
 mod state;
 mod sync;
 mod transfer;
+mod webview;
 
 use std::path::PathBuf;
 
@@ -70,6 +71,7 @@ pub fn run() -> anyhow::Result<()> {
 }
 
 fn setup(app: &AppHandle) -> anyhow::Result<()> {
+    webview::configure(app);
     let override_dir = std::env::var_os(DATA_DIR_ENV).map(PathBuf::from);
     let paths = Paths::resolve(
         override_dir.as_deref(),
