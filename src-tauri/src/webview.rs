@@ -7,6 +7,10 @@
 //! blank or flickering windows WebKitGTK is known for on some GPU drivers (the reason
 //! Evolution and Eclipse turn it off too). Pages still paint and scroll through WebKit's
 //! software path, as in any non-composited page.
+//!
+//! One thing does not work in this mode: WebKit's automation never answers WebDriver's
+//! screenshot command (WebKitGTK 2.50), so the end-to-end tests capture the X display
+//! instead (`bookwish_e2e::App::screenshot`).
 
 use tauri::{AppHandle, Manager as _};
 
