@@ -47,6 +47,7 @@ async fn main() -> Result<()> {
     let mut empty_runs = Vec::with_capacity(runs);
     let mut memory = Vec::with_capacity(runs);
     let mut empty_memory = Vec::with_capacity(runs);
+    let mut frames = Vec::with_capacity(runs);
     for _ in 0..runs {
         let (app, took) = launch(&empty_driver).await?;
         empty_runs.push((in_app(&app).await?, took));
@@ -59,7 +60,7 @@ async fn main() -> Result<()> {
         wait_complete(&app, books).await?;
         let rows = app.all("[data-testid=book-row]").await?.len();
         let launched = pss_by_process(&binary)?;
-        scroll_through(&app).await?;
+        frames.push(scroll_through(&app).await?);
         let scrolled = pss_by_process(&binary)?;
         memory.push((launched, scrolled, rows));
         app.quit().await?;
@@ -122,6 +123,17 @@ async fn main() -> Result<()> {
         ms(outside(&empty_runs))
     );
     eprintln!("| rows in the DOM (virtualised) | {rows} | — | — |");
+    let per_frame = |f: fn(&(Duration, Duration)) -> Duration| {
+        median(frames.iter().map(f).collect()).as_secs_f64() * 1000.0
+    };
+    eprintln!(
+        "| scrolling {WHEEL_FRAMES} frames of {WHEEL_STEP} px (a wheel): time per frame | {:.1} ms | 16.7 ms (one frame at 60 Hz) | — |",
+        per_frame(|f| f.0)
+    );
+    eprintln!(
+        "| scrolling the whole list a viewport per frame (a fling): time per frame | {:.1} ms | 16.7 ms | — |",
+        per_frame(|f| f.1)
+    );
     empty_memory.sort_unstable();
     eprintln!(
         "| PSS of app + WebKit, after launch | {} | empty list {} | ≤ 320 MB |",
@@ -229,17 +241,41 @@ async fn wait_complete(app: &App, books: usize) -> Result<()> {
     .await
 }
 
-/// Scrolls the list from top to bottom a viewport at a time, letting each step render.
-async fn scroll_through(app: &App) -> Result<()> {
+/// Scrolls the list as a wheel does (`WHEEL_STEP` pixels a frame, `WHEEL_FRAMES` frames),
+/// then from top to bottom a viewport at a time, letting each step render; the time per
+/// frame of each (a fling is the worst case: a whole viewport of new rows rendered and
+/// painted every frame).
+async fn scroll_through(app: &App) -> Result<(Duration, Duration)> {
     let script = r"
-        const done = arguments[0];
+        const [wheelStep, wheelFrames, done] = arguments;
         const list = document.querySelector('[data-testid=book-list]');
-        const step = () => {
-            if (list.scrollTop + list.clientHeight >= list.scrollHeight - 1) { done(true); return; }
+        list.scrollTop = 0;
+        let started = performance.now();
+        let frames = 0;
+        let wheel = 0;
+        const fling = () => {
+            if (list.scrollTop + list.clientHeight >= list.scrollHeight - 1) {
+                done([wheel, (performance.now() - started) / Math.max(frames, 1)]);
+                return;
+            }
             list.scrollTop += list.clientHeight;
-            requestAnimationFrame(step);
+            frames += 1;
+            requestAnimationFrame(fling);
         };
-        step();
+        const roll = () => {
+            if (frames === wheelFrames) {
+                wheel = (performance.now() - started) / frames;
+                list.scrollTop = 0;
+                started = performance.now();
+                frames = 0;
+                requestAnimationFrame(fling);
+                return;
+            }
+            list.scrollTop += wheelStep;
+            frames += 1;
+            requestAnimationFrame(roll);
+        };
+        requestAnimationFrame(roll);
     ";
     // A viewport per frame through 10,000 rows takes longer than WebDriver's default 30 s
     // script timeout under Xvfb.
@@ -250,12 +286,26 @@ async fn scroll_through(app: &App) -> Result<()> {
             None,
         ))
         .await?;
-    app.client
-        .execute_async(script, vec![])
+    let answer = app
+        .client
+        .execute_async(script, vec![WHEEL_STEP.into(), WHEEL_FRAMES.into()])
         .await
         .context("scrolling the list")?;
-    Ok(())
+    let frame = |n: usize| -> Result<Duration> {
+        let ms = answer
+            .get(n)
+            .and_then(serde_json::Value::as_f64)
+            .context("the scroll's time per frame")?;
+        Ok(Duration::from_secs_f64(ms / 1000.0))
+    };
+    Ok((frame(0)?, frame(1)?))
 }
+
+/// Pixels per frame of the wheel-like scroll (WebKitGTK's smooth scrolling moves a wheel
+/// notch's distance over several frames).
+const WHEEL_STEP: u32 = 40;
+/// Frames of the wheel-like scroll.
+const WHEEL_FRAMES: u32 = 200;
 
 fn median(mut values: Vec<Duration>) -> Duration {
     values.sort();
