@@ -17,7 +17,6 @@ mod paths;
 mod state;
 mod sync;
 mod transfer;
-mod webview;
 
 use std::path::PathBuf;
 
@@ -71,7 +70,6 @@ pub fn run() -> anyhow::Result<()> {
 }
 
 fn setup(app: &AppHandle) -> anyhow::Result<()> {
-    webview::configure(app);
     let override_dir = std::env::var_os(DATA_DIR_ENV).map(PathBuf::from);
     let paths = Paths::resolve(
         override_dir.as_deref(),

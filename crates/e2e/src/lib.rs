@@ -363,8 +363,9 @@ impl App {
     ///
     /// The pixels come from the X server (ImageMagick's `import`), as a user sees them, a
     /// native dialog over the window included. Not WebDriver's screenshot: WebKitGTK's
-    /// automation (2.50) never answers that command once accelerated compositing is off, as
-    /// the app sets it — while the window itself keeps painting.
+    /// automation (2.50) never answers that command when accelerated compositing is off
+    /// (`WEBKIT_DISABLE_COMPOSITING_MODE=1`, which users set where a GPU driver misbehaves),
+    /// while the window itself keeps painting.
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
         let path = output_dir()?.join(format!("{name}.png"));
         let window = xdotool(&["search", "--onlyvisible", "--name", "^Bookwish$"]).await?;
