@@ -193,6 +193,13 @@ fn Shell() -> Html {
                                 if whole || *requests.borrow() != request {
                                     return;
                                 }
+                                // The rest once the first screenful is painted: its answer is
+                                // megabytes to decode and thousands of rows to index, which
+                                // would otherwise hold the first paint back.
+                                after_next_paint().await;
+                                if *requests.borrow() != request {
+                                    return;
+                                }
                             }
                             Err(err) => return dispatch.failed(err),
                         }
@@ -507,4 +514,28 @@ fn on_shortcut(
         }
         None => {}
     }
+}
+
+/// Resolves once the browser has painted what is in the DOM now: after the next animation
+/// frame, in a task of its own (the frame's paint comes between the two) — or after
+/// `PAINT_WAIT_MS` if no frame comes (a hidden window draws none).
+async fn after_next_paint() {
+    const PAINT_WAIT_MS: i32 = 100;
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        let Some(window) = web_sys::window() else {
+            let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+            return;
+        };
+        let after_frame = {
+            let (window, resolve) = (window.clone(), resolve.clone());
+            wasm_bindgen::closure::Closure::once_into_js(move || {
+                let _ = window.set_timeout_with_callback(&resolve);
+            })
+        };
+        let _ = window.request_animation_frame(after_frame.unchecked_ref());
+        let _ =
+            window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, PAINT_WAIT_MS);
+    });
+    // The promise never rejects; a second call of `resolve` does nothing.
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
