@@ -110,20 +110,30 @@ impl Driver {
             serde_json::json!({ "application": self.binary }),
         );
         // tauri-driver listens before it answers: on a loaded machine the first request can
-        // find nobody home (no session is made then), so it is sent again a few times.
+        // find nobody home (no session is made then), so it is sent again a few times. A
+        // request that gets no answer at all (seen once on a loaded machine: the relaunched
+        // app never started and WebKitWebDriver never answered) is given up after
+        // `DEADLINE` and sent once more, instead of waiting for CI's own limit.
         let mut attempt = 0;
         let client = loop {
             attempt += 1;
-            let connected =
+            let connected = tokio::time::timeout(
+                DEADLINE,
                 ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
                     .capabilities(capabilities.clone())
-                    .connect(&format!("http://127.0.0.1:{}", self.port))
-                    .await;
+                    .connect(&format!("http://127.0.0.1:{}", self.port)),
+            )
+            .await;
             match connected {
-                Err(fantoccini::error::NewSessionError::FailedC(_)) if attempt < 4 => {
+                Err(_) if attempt < 2 => {
+                    eprintln!("no WebDriver session after {DEADLINE:?}; asking once more");
+                    wait_for_exit(&self.binary).await?;
+                }
+                Err(_) => bail!("WebDriver started no app session within {DEADLINE:?}, twice"),
+                Ok(Err(fantoccini::error::NewSessionError::FailedC(_))) if attempt < 4 => {
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
-                other => break other.context("WebDriver could not start the app")?,
+                Ok(other) => break other.context("WebDriver could not start the app")?,
             }
         };
         let app = App { client };
