@@ -5,7 +5,7 @@
 //! commands declared in `bookwish_ipc::commands` (commands.rs: one `Handle` impl each; the Tauri
 //! handlers are generated from the declaration list).
 //! Import and export (`transfer`) open the OS file dialogs from Rust: the window never sees a
-//! path.
+//! path. `webview` sets WebKitGTK's environment for the machine before the window exists.
 
 mod account;
 mod arg;
@@ -17,6 +17,7 @@ mod paths;
 mod state;
 mod sync;
 mod transfer;
+mod webview;
 
 use std::path::PathBuf;
 
@@ -39,6 +40,7 @@ struct LogGuard(#[allow(dead_code)] tracing_appender::non_blocking::WorkerGuard)
 /// Builds and runs the app until its last window closes.
 pub fn run() -> anyhow::Result<()> {
     launch::record();
+    webview::prepare();
     tauri::Builder::default()
         // Must be the first plugin: a second launch (e.g. the OS handing over a
         // bookwish:// link) exits early and forwards its arguments to this process.
