@@ -8,6 +8,9 @@
 //!   WebDriver's own start is not in it; the time from the WebDriver request is printed too;
 //!   and split at the page's own marks (its navigation start and the wasm app's start) into the
 //!   shell and WebKit's start, loading the page, and the app's first list;
+//! - the time per frame of scrolling the list (a wheel's small steps, a fling's viewport a
+//!   frame), beside its floor: the list's box repainted a flat colour, nothing laid out —
+//!   what changing those pixels costs on the machine at all;
 //! - the memory (PSS) of the app and of each WebKit process it started, after launch and after
 //!   scrolling through the whole list.
 //!
@@ -123,16 +126,16 @@ async fn main() -> Result<()> {
         ms(outside(&empty_runs))
     );
     eprintln!("| rows in the DOM (virtualised) | {rows} | — | — |");
-    let per_frame = |f: fn(&(Duration, Duration)) -> Duration| {
-        median(frames.iter().map(f).collect()).as_secs_f64() * 1000.0
-    };
+    let per_frame =
+        |f: fn(&Frames) -> Duration| median(frames.iter().map(f).collect()).as_secs_f64() * 1000.0;
+    let repaint = per_frame(|f| f.repaint);
     eprintln!(
-        "| scrolling {WHEEL_FRAMES} frames of {WHEEL_STEP} px (a wheel): time per frame | {:.1} ms | 16.7 ms (one frame at 60 Hz) | — |",
-        per_frame(|f| f.0)
+        "| scrolling {WHEEL_FRAMES} frames of {WHEEL_STEP} px (a wheel): time per frame | {:.1} ms | the list's box repainted flat {repaint:.1} ms | 16.7 ms (60 Hz) |",
+        per_frame(|f| f.wheel)
     );
     eprintln!(
-        "| scrolling the whole list a viewport per frame (a fling): time per frame | {:.1} ms | 16.7 ms | — |",
-        per_frame(|f| f.1)
+        "| scrolling the whole list a viewport per frame (a fling): time per frame | {:.1} ms | the list's box repainted flat {repaint:.1} ms | 16.7 ms (60 Hz) |",
+        per_frame(|f| f.fling)
     );
     empty_memory.sort_unstable();
     eprintln!(
@@ -242,10 +245,11 @@ async fn wait_complete(app: &App, books: usize) -> Result<()> {
 }
 
 /// Scrolls the list as a wheel does (`WHEEL_STEP` pixels a frame, `WHEEL_FRAMES` frames),
-/// then from top to bottom a viewport at a time, letting each step render; the time per
+/// then from top to bottom a viewport at a time, letting each step render; then, as the floor
+/// of both, repaints the list's box with a flat colour for `WHEEL_FRAMES` frames. The time per
 /// frame of each (a fling is the worst case: a whole viewport of new rows rendered and
 /// painted every frame).
-async fn scroll_through(app: &App) -> Result<(Duration, Duration)> {
+async fn scroll_through(app: &App) -> Result<Frames> {
     let script = r"
         const [wheelStep, wheelFrames, done] = arguments;
         const list = document.querySelector('[data-testid=book-list]');
@@ -253,9 +257,29 @@ async fn scroll_through(app: &App) -> Result<(Duration, Duration)> {
         let started = performance.now();
         let frames = 0;
         let wheel = 0;
+        let flung = 0;
+        // The floor: the list's own box painted a flat colour, alternating every frame, with
+        // nothing laid out or rendered — what changing those pixels costs on this machine.
+        const cover = document.createElement('div');
+        const repaint = () => {
+            if (frames === wheelFrames) {
+                cover.remove();
+                done([wheel, flung, (performance.now() - started) / frames]);
+                return;
+            }
+            cover.style.background = frames % 2 ? '#c33' : '#33c';
+            frames += 1;
+            requestAnimationFrame(repaint);
+        };
         const fling = () => {
             if (list.scrollTop + list.clientHeight >= list.scrollHeight - 1) {
-                done([wheel, (performance.now() - started) / Math.max(frames, 1)]);
+                flung = (performance.now() - started) / Math.max(frames, 1);
+                const box = list.getBoundingClientRect();
+                cover.style.cssText = `position: fixed; z-index: 1000; left: ${box.left}px; top: ${box.top}px; width: ${box.width}px; height: ${box.height}px`;
+                document.body.append(cover);
+                started = performance.now();
+                frames = 0;
+                requestAnimationFrame(repaint);
                 return;
             }
             list.scrollTop += list.clientHeight;
@@ -298,7 +322,21 @@ async fn scroll_through(app: &App) -> Result<(Duration, Duration)> {
             .context("the scroll's time per frame")?;
         Ok(Duration::from_secs_f64(ms / 1000.0))
     };
-    Ok((frame(0)?, frame(1)?))
+    Ok(Frames {
+        wheel: frame(0)?,
+        fling: frame(1)?,
+        repaint: frame(2)?,
+    })
+}
+
+/// Time per frame of each way of changing the list's pixels.
+struct Frames {
+    /// Scrolling `WHEEL_STEP` pixels a frame.
+    wheel: Duration,
+    /// Scrolling a viewport a frame, top to bottom.
+    fling: Duration,
+    /// The list's box repainted a flat colour, nothing else: the floor of the two above.
+    repaint: Duration,
 }
 
 /// Pixels per frame of the wheel-like scroll (WebKitGTK's smooth scrolling moves a wheel
