@@ -7,10 +7,10 @@ use std::future::Future;
 
 use bookwish_ipc::commands::{
     AddBook, CancelImport, CancelSignIn, Command, ConfirmImport, DeleteBook, DiscardRejection,
-    DismissUnreadable, ExportBackup, ExportGoodreads, FixRejection, GetAppInfo, GetDiagnostics,
-    GetLocalBooksOffer, GetSyncIssues, GetSyncStatus, KeepLocalBooks, ListBooks, MoveLocalBooks,
-    PickImportFile, RemoveAccountBooks, ResolveConflict, RestoreBook, SetStatus, SignIn, SignOut,
-    SyncNow, UndoImport, UpdateBook,
+    DismissUnreadable, ExportBackup, ExportGoodreads, FixRejection, GetAppInfo, GetBook,
+    GetDiagnostics, GetLocalBooksOffer, GetSyncIssues, GetSyncStatus, KeepLocalBooks, ListBooks,
+    MoveLocalBooks, PickImportFile, RemoveAccountBooks, ResolveConflict, RestoreBook, SetStatus,
+    SignIn, SignOut, SyncNow, UndoImport, UpdateBook,
 };
 use bookwish_ipc::{ErrorCode, IpcError};
 use tauri::ipc::Response;
@@ -88,6 +88,12 @@ impl Handle for ListBooks {
             .await;
         state.listed();
         list
+    }
+}
+
+impl Handle for GetBook {
+    async fn handle(self, app: &AppHandle) -> Result<Self::Output, IpcError> {
+        state(app).read(move |store| store.get(self.id)).await
     }
 }
 

@@ -35,7 +35,9 @@ pub fn set_status(dispatch: &Dispatch, id: BookId, status: Status) {
     spawn_local(async move {
         match ipc::invoke(&SetStatus { id, status }).await {
             Ok(book) => {
-                dispatch.library.dispatch(LibraryAction::Replaced(book));
+                dispatch
+                    .library
+                    .dispatch(LibraryAction::Replaced(book.into()));
                 dispatch.reload();
             }
             Err(err) => dispatch.failed(err),
@@ -89,7 +91,7 @@ pub async fn update(dispatch: &Dispatch, id: BookId, draft: BookDraft) -> Result
     let book = ipc::invoke(&UpdateBook { id, draft }).await?;
     dispatch
         .library
-        .dispatch(LibraryAction::Replaced(book.clone()));
+        .dispatch(LibraryAction::Replaced((&book).into()));
     dispatch.reload();
     Ok(book)
 }
@@ -262,7 +264,7 @@ pub async fn fix_rejection(
         .dispatch(ReviewAction::Done(Issue::Rejection(id)));
     dispatch
         .library
-        .dispatch(LibraryAction::Replaced(book.clone()));
+        .dispatch(LibraryAction::Replaced((&book).into()));
     dispatch.reload();
     Ok(book)
 }

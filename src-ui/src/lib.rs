@@ -17,8 +17,9 @@
 //! Invariants:
 //! - The core is the authority on validation: forms submit what was typed and show the core's
 //!   message next to the field it names; they never lose the user's input on an error.
-//! - The list holds `Rc<Book>`s behind one `Rc`: an action never deep-clones 10,000 books, and
-//!   rows compare by pointer so only changed rows re-render.
+//! - The list holds `Rc<ListedBook>`s (what a row shows: no notes, dates or ISBN) behind one
+//!   `Rc`: an action never deep-clones 10,000 books, and rows compare by pointer so only
+//!   changed rows re-render. A row's editor reads the whole book from the core when it opens.
 //! - Only the rows in view (plus a margin) are in the DOM; see [`viewport`].
 //! - One form at a time (the add form, a row's editor, or the review panel's fix form), so Esc
 //!   has one meaning and the edit form's ids are unique; an open dialog takes the keys first.

@@ -182,7 +182,7 @@ mod upgrade_tests {
             1,
             "the live book is listed, the tombstone is not"
         );
-        let dune = &list.books[0];
+        let dune = store.get(list.books[0].id)?;
         assert_eq!(
             (dune.title.as_str(), dune.notes.as_str(), dune.rating),
             ("Dune", "Spice", Some(5)),

@@ -65,7 +65,8 @@ impl Store {
         &self.db.conn
     }
 
-    /// The live books matching `query` in its order, with per-status counts of all live books.
+    /// The live books matching `query` in its order, as the list's rows show them (the editor
+    /// reads a whole book with [`Store::get`]), with per-status counts of all live books.
     pub fn list(&self, query: &ListQuery) -> Result<BookList> {
         self.list_up_to(query, None)
     }
@@ -106,7 +107,7 @@ impl Store {
         let tx = self.db.read()?;
         let books = tx
             .prepare_cached(&sql)?
-            .query_map(args.as_slice(), books::book_from_row)?
+            .query_map(args.as_slice(), books::listed_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let counts = books::counts(&tx)?;
         let listed = u32::try_from(books.len()).unwrap_or(u32::MAX);
@@ -321,7 +322,7 @@ impl Store {
 mod tests {
     use std::time::Duration;
 
-    use bookwish_ipc::{Sort, StatusCounts};
+    use bookwish_ipc::{ListedBook, Sort, StatusCounts};
 
     use super::*;
 
@@ -425,7 +426,22 @@ mod tests {
             "get returns exactly what add returned"
         );
         let list = store.list(&ListQuery::default())?;
-        assert_eq!(list.books, vec![added], "the list holds the added book");
+        assert_eq!(
+            list.books,
+            vec![ListedBook {
+                id: added.id,
+                title: "Dune".to_owned(),
+                author: "Frank Herbert".to_owned(),
+                status: Status::Reading,
+                rating: Some(5),
+            }],
+            "the list holds what a row shows of the added book; the editor gets the rest"
+        );
+        assert_eq!(
+            store.list_first(&ListQuery::default(), 1)?.books,
+            list.books,
+            "a first screenful holds the same rows as the whole list"
+        );
         Ok(())
     }
 

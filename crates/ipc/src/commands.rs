@@ -32,6 +32,7 @@ macro_rules! with_commands {
         $callback! {
             app_info: $crate::commands::GetAppInfo => $crate::AppInfo,
             list_books: $crate::commands::ListBooks => $crate::BookList,
+            get_book: $crate::commands::GetBook => $crate::Book,
             add_book: $crate::commands::AddBook => $crate::Book,
             update_book: $crate::commands::UpdateBook => $crate::Book,
             set_status: $crate::commands::SetStatus => $crate::Book,
@@ -92,6 +93,14 @@ pub struct ListBooks {
     /// them when `None`.
     #[serde(default)]
     pub limit: Option<u32>,
+}
+
+/// One whole book, for its editor → the [`crate::Book`] (the list carries only what a row
+/// shows).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetBook {
+    /// Which book.
+    pub id: BookId,
 }
 
 /// Adds a book → the [`crate::Book`] made.

@@ -8,7 +8,8 @@
 //! - [`BookDraft`]: what the user typed in the add form or the inline editor; the core validates
 //!   it and answers with a [`Book`] or an [`IpcError`] of code [`ErrorCode::Validation`].
 //! - [`ListQuery`] / [`BookList`]: the visible list (filtered, searched, sorted) plus the count
-//!   per status of the whole list.
+//!   per status of the whole list. The list carries [`ListedBook`]s, what a row shows; the
+//!   editor asks for the whole [`Book`] when it opens.
 //! - [`IpcError`]: every failure crosses IPC as `{code, message}` (and the offending `field`,
 //!   when there is one), with a message that says what the user can do.
 //! - [`isbn::Isbn`]: a checked ISBN-13 (an ISBN-10 converted); the one rule, used by the core
@@ -159,6 +160,47 @@ pub struct Book {
     pub updated_at: i64,
 }
 
+/// A book as a row of the list shows it: no notes, dates or ISBN, which only the editor needs
+/// (it asks for the whole [`Book`] with [`commands::GetBook`]). A 10,000-book list is a
+/// third of the bytes to send and decode, and of the window's memory to hold.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListedBook {
+    /// The book's id.
+    pub id: BookId,
+    /// Never empty.
+    pub title: String,
+    /// May be empty.
+    pub author: String,
+    /// Wishlist, Reading or Finished.
+    pub status: Status,
+    /// 1–5, or none.
+    pub rating: Option<u8>,
+}
+
+impl From<&Book> for ListedBook {
+    fn from(book: &Book) -> Self {
+        ListedBook {
+            id: book.id,
+            title: book.title.clone(),
+            author: book.author.clone(),
+            status: book.status,
+            rating: book.rating,
+        }
+    }
+}
+
+impl From<Book> for ListedBook {
+    fn from(book: Book) -> Self {
+        ListedBook {
+            id: book.id,
+            title: book.title,
+            author: book.author,
+            status: book.status,
+            rating: book.rating,
+        }
+    }
+}
+
 /// The user-editable fields of a book, as typed: the core validates every one of them.
 ///
 /// Dates are ISO `YYYY-MM-DD` strings (what `<input type="date">` gives); an empty string
@@ -275,12 +317,12 @@ impl StatusCounts {
 }
 
 /// The answer to `list_books`: the matching books in order (all of them, or the first few when
-/// the request asked for a first screenful), and counts over the whole list.
+/// the request asked for a first screenful) as rows show them, and counts over the whole list.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BookList {
     /// The books that match the query, in the query's order: all of them, or the head of the
     /// list when the request set a limit.
-    pub books: Vec<Book>,
+    pub books: Vec<ListedBook>,
     /// How many books match the query in all; more than `books.len()` when the answer is only
     /// the head of the list.
     pub matching: u32,
@@ -473,6 +515,38 @@ mod tests {
         assert_eq!(book.isbn, None, "a book from an older sender has no ISBN");
         let draft: BookDraft = serde_json::from_str(r#"{"title":"Dune"}"#)?;
         assert_eq!(draft.isbn, None, "a draft from an older caller has no ISBN");
+        Ok(())
+    }
+
+    #[test]
+    fn a_listed_book_carries_only_what_a_row_shows() -> Result<(), serde_json::Error> {
+        let book = Book {
+            id: BookId::nil(),
+            title: "Dune".to_owned(),
+            author: "Frank Herbert".to_owned(),
+            status: Status::Reading,
+            notes: "long notes the list never needs".to_owned(),
+            rating: Some(4),
+            started_on: Some("2024-01-02".to_owned()),
+            finished_on: None,
+            isbn: Some("9780441013593".to_owned()),
+            created_at: 1,
+            updated_at: 2,
+        };
+        let listed = serde_json::to_value(ListedBook::from(&book))?;
+        assert_eq!(
+            listed,
+            serde_json::json!({
+                "id": BookId::nil(), "title": "Dune", "author": "Frank Herbert",
+                "status": "Reading", "rating": 4,
+            }),
+            "a row's book crosses IPC without notes, dates or ISBN"
+        );
+        assert_eq!(
+            ListedBook::from(book.clone()),
+            ListedBook::from(&book),
+            "both conversions keep the same fields"
+        );
         Ok(())
     }
 

@@ -1,23 +1,26 @@
 //! One row of the list: title, author, rating, a status switch and the row's actions — or,
-//! while it is edited, its editor.
+//! while it is edited, its editor, opened on the whole book read from the core (the list
+//! holds only what a row shows).
 
 use std::rc::Rc;
 
-use bookwish_ipc::{Book, Status};
+use bookwish_ipc::commands::GetBook;
+use bookwish_ipc::{Book, ListedBook, Status};
+use wasm_bindgen_futures::spawn_local;
 use web_sys::HtmlElement;
 use yew::prelude::*;
 
 use super::edit_form::{EditForm, EditTarget};
 use super::{focus, icons};
-use crate::actions;
 use crate::form::Fields;
 use crate::state::{Dispatch, EditorAction};
+use crate::{actions, ipc};
 
 /// Properties of [`BookRow`]. All compare cheaply: an unchanged book is the same `Rc`.
 #[derive(Properties, PartialEq)]
 pub struct BookRowProps {
-    /// The book.
-    pub book: Rc<Book>,
+    /// The book, as the list holds it.
+    pub book: Rc<ListedBook>,
     /// Whether the row is expanded into its editor.
     pub editing: bool,
     /// Whether the book was just added (highlighted).
@@ -61,8 +64,7 @@ pub fn BookRow(props: &BookRowProps) -> Html {
         return html! {
             <div class={row_classes} role="listitem" data-testid="book-row"
                 data-id={id.to_string()} data-status={status.as_str()} data-editing="true">
-                <EditForm target={EditTarget::Book(id)} title={book.title.clone()}
-                    initial={Rc::new(Fields::of(book))} />
+                <RowEditor book={Rc::clone(book)} />
             </div>
         };
     }
@@ -124,6 +126,55 @@ pub fn BookRow(props: &BookRowProps) -> Html {
                 </button>
             </div>
         </div>
+    }
+}
+
+/// Properties of [`RowEditor`].
+#[derive(Properties, PartialEq)]
+struct RowEditorProps {
+    /// The book as the list holds it.
+    book: Rc<ListedBook>,
+}
+
+/// The editor a row expands into. It asks the core for the whole book — notes, dates and ISBN
+/// are not in the list — and opens the form on it; until the answer comes (a few
+/// milliseconds) the row keeps its title and author. A book that cannot be read (deleted
+/// meanwhile, say by a sync) closes the editor and says why.
+#[component]
+fn RowEditor(props: &RowEditorProps) -> Html {
+    let dispatch = use_context::<Dispatch>();
+    let loaded = use_state(|| None::<Rc<Book>>);
+    {
+        let loaded = loaded.clone();
+        let dispatch = dispatch.clone();
+        use_effect_with(props.book.id, move |&id| {
+            if let Some(dispatch) = dispatch {
+                spawn_local(async move {
+                    match ipc::invoke(&GetBook { id }).await {
+                        Ok(book) => loaded.set(Some(Rc::new(book))),
+                        Err(err) => {
+                            dispatch.editor.dispatch(EditorAction::Removed(id));
+                            dispatch.failed(err);
+                        }
+                    }
+                });
+            }
+        });
+    }
+    match &*loaded {
+        Some(book) => html! {
+            <EditForm target={EditTarget::Book(book.id)} title={book.title.clone()}
+                initial={Rc::new(Fields::of(book))} />
+        },
+        None => html! {
+            <>
+                <span class="row-spine" aria-hidden="true"></span>
+                <div class="row-main" aria-busy="true">
+                    <div class="row-title">{ &props.book.title }</div>
+                    <div class="row-author">{ &props.book.author }</div>
+                </div>
+            </>
+        },
     }
 }
 

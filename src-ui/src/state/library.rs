@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use bookwish_ipc::{Book, BookId, BookList, ListQuery, Sort, Status, StatusCounts};
+use bookwish_ipc::{BookId, BookList, ListQuery, ListedBook, Sort, Status, StatusCounts};
 use yew::Reducible;
 
 /// How many books a new query asks for first, before the rest: rows are 64 px, so 80 fill a
@@ -12,16 +12,16 @@ pub const FIRST_SCREENFUL: u32 = 80;
 /// The books of the visible list, shared: cloning is one pointer, comparing is pointer
 /// identity (the list is never mutated in place, so the same pointer means the same books).
 #[derive(Clone, Debug, Default)]
-pub struct Books(Rc<Vec<Rc<Book>>>);
+pub struct Books(Rc<Vec<Rc<ListedBook>>>);
 
 impl Books {
     /// Wraps the core's answer.
-    pub fn new(books: Vec<Book>) -> Self {
+    pub fn new(books: Vec<ListedBook>) -> Self {
         Books(Rc::new(books.into_iter().map(Rc::new).collect()))
     }
 
     /// The books in order.
-    pub fn as_slice(&self) -> &[Rc<Book>] {
+    pub fn as_slice(&self) -> &[Rc<ListedBook>] {
         &self.0
     }
 
@@ -104,7 +104,7 @@ pub enum LibraryAction {
     },
     /// A command answered with the new state of one book: show it at once, before the
     /// reload that follows brings order and counts up to date.
-    Replaced(Book),
+    Replaced(ListedBook),
     /// A book was added: reload and point it out.
     Added(BookId),
     /// The added book was pointed out; stop highlighting it.
@@ -180,7 +180,7 @@ impl Reducible for Library {
                     return self;
                 }
                 // A shallow copy: 10,000 pointer copies, no book is cloned.
-                let mut books: Vec<Rc<Book>> = self.books.as_slice().to_vec();
+                let mut books: Vec<Rc<ListedBook>> = self.books.as_slice().to_vec();
                 books[index] = Rc::new(book);
                 let mut next = (*self).clone();
                 next.books = Books(Rc::new(books));
@@ -225,29 +225,23 @@ mod tests {
 
     use super::*;
 
-    fn book(n: u128, title: &str) -> Book {
-        Book {
+    fn book(n: u128, title: &str) -> ListedBook {
+        ListedBook {
             id: Uuid::from_u128(n),
             title: title.to_owned(),
             author: String::new(),
             status: Status::Wishlist,
-            notes: String::new(),
             rating: None,
-            started_on: None,
-            finished_on: None,
-            isbn: None,
-            created_at: 0,
-            updated_at: 0,
         }
     }
 
-    fn list(books: Vec<Book>) -> BookList {
+    fn list(books: Vec<ListedBook>) -> BookList {
         let matching = books.len() as u32;
         head(books, matching)
     }
 
     /// The first of `matching` books.
-    fn head(books: Vec<Book>, matching: u32) -> BookList {
+    fn head(books: Vec<ListedBook>, matching: u32) -> BookList {
         let counts = StatusCounts {
             wishlist: matching,
             ..StatusCounts::default()

@@ -6,7 +6,7 @@
 //! moving again adds nothing twice. "Keep" is remembered in the account's database; after a move
 //! the question comes back only if new local books appear.
 
-use bookwish_ipc::{Book, BookDraft, BookId, ListQuery, LocalBooksOffer, MovedBooks};
+use bookwish_ipc::{Book, BookDraft, BookId, LocalBooksOffer, MovedBooks};
 
 use super::{live, set_deleted, tick, Store};
 use crate::error::{Error, Result};
@@ -32,9 +32,9 @@ const MOVED: &str = "moved";
 const SAMPLE: usize = 3;
 
 impl Store {
-    /// Every live book, newest first.
+    /// Every live book, whole, newest first.
     pub fn live_books(&self) -> Result<Vec<Book>> {
-        Ok(self.list(&ListQuery::default())?.books)
+        books::live_newest_first(self.connection())
     }
 
     /// Adds `books` with their own ids and times, each queued as a creation, in one

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use bookwish_ipc::{Book, BookId, Sort, Status, StatusCounts};
+use bookwish_ipc::{Book, BookId, ListedBook, Sort, Status, StatusCounts};
 use rusqlite::{params, CachedStatement, Connection, OptionalExtension, Row, Transaction};
 use uuid::Uuid;
 
@@ -17,6 +17,10 @@ use crate::table::{count, parse_column};
 /// The columns of a [`Book`], in the order [`book_from_row`] reads them.
 const BOOK_COLUMNS: &str = "id, title, author, status, notes, rating, started_on, finished_on, \
                             isbn, created_at, updated_at";
+
+/// The columns of a [`ListedBook`] (what a row of the list shows), in the order
+/// [`listed_from_row`] reads them.
+const LISTED_COLUMNS: &str = "id, title, author, status, rating";
 
 /// A book row with the columns the UI never sees.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -261,6 +265,16 @@ pub(crate) fn book_from_row(row: &Row<'_>) -> rusqlite::Result<Book> {
     })
 }
 
+pub(crate) fn listed_from_row(row: &Row<'_>) -> rusqlite::Result<ListedBook> {
+    Ok(ListedBook {
+        id: parse_column(row, 0, Uuid::try_parse)?,
+        title: row.get(1)?,
+        author: row.get(2)?,
+        status: parse_column(row, 3, str::parse::<Status>)?,
+        rating: row.get(4)?,
+    })
+}
+
 /// What a search asks of the list query.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum SearchBy {
@@ -272,10 +286,10 @@ pub(crate) enum SearchBy {
     TextOrIsbn,
 }
 
-/// The list query; its parameters are `:status`, `:search` and `:isbn` when filtered and
-/// searched, and `:limit` when `limited`.
+/// The list query, reading [`LISTED_COLUMNS`]; its parameters are `:status`, `:search` and
+/// `:isbn` when filtered and searched, and `:limit` when `limited`.
 pub(crate) fn list_sql(by_status: bool, search: SearchBy, sort: Sort, limited: bool) -> String {
-    let mut sql = format!("SELECT {BOOK_COLUMNS} FROM books");
+    let mut sql = format!("SELECT {LISTED_COLUMNS} FROM books");
     sql.push_str(&list_filter(by_status, search));
     sql.push_str(order_by(sort));
     if limited {
@@ -358,6 +372,16 @@ pub(crate) fn tombstones(conn: &Connection) -> Result<HashMap<BookId, Option<i64
         Ok((parse_column(row, 0, Uuid::try_parse)?, row.get(1)?))
     })?;
     Ok(rows.collect::<rusqlite::Result<HashMap<_, _>>>()?)
+}
+
+/// Every live book, whole, newest first (the list's default order).
+pub(crate) fn live_newest_first(conn: &Connection) -> Result<Vec<Book>> {
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT {BOOK_COLUMNS} FROM books WHERE deleted = 0{}",
+        order_by(Sort::RecentlyAdded)
+    ))?;
+    let rows = statement.query_map([], book_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 /// Every live book, oldest first (the order an export writes).

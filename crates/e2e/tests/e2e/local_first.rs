@@ -56,6 +56,59 @@ async fn a_reading_list_survives_edits_mistakes_and_a_relaunch() -> Result<()> {
         "the Reading count follows a status change"
     );
 
+    // The editor opens on the whole book: the notes, which the list does not carry, are
+    // there when it opens again; Esc closes it and leaves the row as it was.
+    app.row("Dune")
+        .await?
+        .find(fantoccini::Locator::Css("[data-testid=edit]"))
+        .await?
+        .click()
+        .await?;
+    app.fill("[data-testid=edit-notes]", "Spice must flow")
+        .await?;
+    app.click("[data-testid=edit-save]").await?;
+    app.wait_until("the editor closes after saving", || async {
+        Ok(app.all("[data-testid=edit-form]").await?.is_empty())
+    })
+    .await?;
+    app.row("Dune")
+        .await?
+        .find(fantoccini::Locator::Css("[data-testid=edit]"))
+        .await?
+        .click()
+        .await?;
+    let notes = app.wait_for("[data-testid=edit-notes]").await?;
+    assert_eq!(
+        notes.prop("value").await?.as_deref(),
+        Some("Spice must flow"),
+        "a reopened editor shows the saved notes (read from the core, not the list)"
+    );
+    assert_eq!(
+        app.wait_for("[data-testid=edit-status]")
+            .await?
+            .prop("value")
+            .await?
+            .as_deref(),
+        Some("Reading"),
+        "the editor shows the book's current status"
+    );
+    app.press(Key::Escape.into()).await?;
+    app.wait_until("Esc closes the editor", || async {
+        Ok(app.all("[data-testid=edit-form]").await?.is_empty())
+    })
+    .await?;
+    let refused = app
+        .invoke(
+            "get_book",
+            serde_json::json!({"id": "01890000-0000-7000-8000-000000000000"}),
+        )
+        .await?
+        .expect_err("an unknown book must be refused");
+    assert_eq!(
+        refused["code"], "not_found",
+        "get_book of an unknown id → not_found: {refused}"
+    );
+
     // Search narrows the list to the matching title; clearing it brings both back.
     app.press('/').await?;
     app.fill("[data-testid=search]", "HOBB").await?;
