@@ -189,6 +189,13 @@ pub fn BookList() -> Html {
     let segments = layout.segments(window);
     let last = segments.len().saturating_sub(1);
     let mut items = Vec::with_capacity(64);
+    // The whole list's height, held by one element of its own: the scroll range never depends
+    // on the gaps, whose heights are set just after a render (a jump to the end creates the
+    // top gap; were the range to shrink before its height is set, the view would be clamped
+    // back near the top).
+    items.push(html! {
+        <Spacer key="extent" class="list-extent" height={layout.total_height()} />
+    });
     if !library.ready {
         // Placeholders until the first answer; keyed like the rows they give way to.
         for n in 0..6_u32 {
@@ -209,7 +216,7 @@ pub fn BookList() -> Html {
                     n if n == last => "gap-bottom",
                     _ => "gap-middle",
                 };
-                items.push(html! { <Gap key={key} {height} /> });
+                items.push(html! { <Spacer key={key} class="gap" {height} /> });
             }
             Segment::Rows(range) => {
                 // Rows still to come (past the first screenful) stay blank for a moment.
@@ -234,16 +241,19 @@ pub fn BookList() -> Html {
     }
 }
 
-/// Properties of [`Gap`].
+/// Properties of [`Spacer`].
 #[derive(Properties, PartialEq)]
-struct GapProps {
+struct SpacerProps {
+    /// `gap` (empty space standing in for rows not rendered) or `list-extent` (the whole
+    /// list's height).
+    class: &'static str,
     height: u32,
 }
 
-/// Empty space standing in for rows not rendered. Its height is set through the CSS object
-/// model, which the CSP allows (an inline `style` attribute it would block).
+/// An empty element of a given height. The height is set through the CSS object model, which
+/// the CSP allows (an inline `style` attribute it would block).
 #[component]
-fn Gap(props: &GapProps) -> Html {
+fn Spacer(props: &SpacerProps) -> Html {
     let node = use_node_ref();
     {
         let node = node.clone();
@@ -255,5 +265,5 @@ fn Gap(props: &GapProps) -> Html {
             }
         });
     }
-    html! { <div ref={node} class="gap" aria-hidden="true"></div> }
+    html! { <div ref={node} class={props.class} aria-hidden="true"></div> }
 }
