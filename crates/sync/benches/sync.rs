@@ -7,8 +7,8 @@
 //!   the schema's own read cost, and with the columns the app reads);
 //! - the disk floor: the same rows inserted into SQLite in one prepared transaction, on a
 //!   database with the app's own schema, indexes and pragmas;
-//! - the push: the `sync_push` call alone, the echo pull alone, and the app's whole sync of
-//!   1,000 queued edits.
+//! - the push: the app's whole sync of 1,000 queued edits, then the `sync_push` call alone
+//!   with 1,000 edits changing the same fields (of other books) and the echo pull alone.
 //!
 //! The server is seeded with 100,000 books, then `VACUUM ANALYZE`d, as a long-lived table is.
 
@@ -264,6 +264,12 @@ async fn main() -> Result<()> {
             store.checkpoint()?;
         }
     }
+    // The fields each queued edit changes, for the raw call below to send the same work.
+    let queued: Vec<Map<String, Value>> = store
+        .outbox()?
+        .into_iter()
+        .map(|entry| entry.patch)
+        .collect();
     let started = Instant::now();
     let report = big_engine.sync_once().await?;
     let push = started.elapsed();
@@ -274,8 +280,9 @@ async fn main() -> Result<()> {
         report.pulled
     );
 
-    // Then the same work in parts: the sync_push call alone (1,000 title edits of books the app
-    // did not edit), and the echo pull of those rows alone.
+    // Then the same work in parts: the sync_push call alone (1,000 edits of books the app did
+    // not edit, each changing the same fields as the app's queued edit of the same rank, with
+    // another title), and the echo pull of those rows alone.
     let remote = Remote::new(
         RemoteConfig {
             rest_url: stack.rest_url(),
@@ -295,7 +302,7 @@ async fn main() -> Result<()> {
         .iter()
         .enumerate()
         .map(|(i, r)| -> Result<OutboxEntry> {
-            let mut patch = Map::new();
+            let mut patch = queued.get(i).cloned().unwrap_or_default();
             patch.insert("title".into(), json!(format!("Pushed raw {i}")));
             Ok(OutboxEntry {
                 mutation_id: Uuid::now_v7(),
