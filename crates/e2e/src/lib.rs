@@ -643,6 +643,25 @@ impl App {
         .await
     }
 
+    /// Opens the editor of the row showing `title` (its Edit button) and waits for the form.
+    pub async fn open_editor(&self, title: &str) -> Result<Element> {
+        self.row(title)
+            .await?
+            .find(Locator::Css("[data-testid=edit]"))
+            .await?
+            .click()
+            .await?;
+        self.wait_for("[data-testid=edit-form]").await
+    }
+
+    /// Waits until no editor is open (after Save, Cancel or Esc).
+    pub async fn wait_editor_closed(&self) -> Result<()> {
+        self.wait_until("the editor is closed", || async {
+            Ok(self.all("[data-testid=edit-form]").await?.is_empty())
+        })
+        .await
+    }
+
     /// The row showing `title`.
     pub async fn row(&self, title: &str) -> Result<Element> {
         for row in self.all("[data-testid=book-row]").await? {

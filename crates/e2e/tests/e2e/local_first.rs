@@ -58,25 +58,12 @@ async fn a_reading_list_survives_edits_mistakes_and_a_relaunch() -> Result<()> {
 
     // The editor opens on the whole book: the notes, which the list does not carry, are
     // there when it opens again; Esc closes it and leaves the row as it was.
-    app.row("Dune")
-        .await?
-        .find(fantoccini::Locator::Css("[data-testid=edit]"))
-        .await?
-        .click()
-        .await?;
+    app.open_editor("Dune").await?;
     app.fill("[data-testid=edit-notes]", "Spice must flow")
         .await?;
     app.click("[data-testid=edit-save]").await?;
-    app.wait_until("the editor closes after saving", || async {
-        Ok(app.all("[data-testid=edit-form]").await?.is_empty())
-    })
-    .await?;
-    app.row("Dune")
-        .await?
-        .find(fantoccini::Locator::Css("[data-testid=edit]"))
-        .await?
-        .click()
-        .await?;
+    app.wait_editor_closed().await?;
+    app.open_editor("Dune").await?;
     let notes = app.wait_for("[data-testid=edit-notes]").await?;
     assert_eq!(
         notes.prop("value").await?.as_deref(),
@@ -93,10 +80,7 @@ async fn a_reading_list_survives_edits_mistakes_and_a_relaunch() -> Result<()> {
         "the editor shows the book's current status"
     );
     app.press(Key::Escape.into()).await?;
-    app.wait_until("Esc closes the editor", || async {
-        Ok(app.all("[data-testid=edit-form]").await?.is_empty())
-    })
-    .await?;
+    app.wait_editor_closed().await?;
     let refused = app
         .invoke(
             "get_book",
