@@ -195,23 +195,25 @@ async fn main() -> Result<()> {
     stack
         .psql(&format!(
             "begin; set local bookwish.stamped = 'on'; \
-             insert into public.books (id, user_id, title, author, status, notes, rating, version, \
-                                       field_versions, hlc) \
-             select gen_random_uuid(), '{sub}', 'Book number ' || g, 'Author ' || (g % 997), \
+             create temporary table seed on commit drop as \
+             select gen_random_uuid() as id, g, \
+                    lpad((1732612345678 + g)::text, 13, '0') || '-000000-' || '{device}' as s \
+               from generate_series(1, {BOOKS}) g; \
+             insert into public.books (id, user_id, title, author, status, notes, rating, version, hlc) \
+             select id, '{sub}', 'Book number ' || g, 'Author ' || (g % 997), \
                     (array['Wishlist','Reading','Finished'])[1 + g % 3], \
-                    'Some notes about book ' || g, 1 + g % 5, g, \
-                    (select jsonb_object_agg(f, jsonb_build_object('v', g, 'hlc', s, 'device', d)) \
-                       from unnest(array['title','author','status','notes','rating','started_on', \
-                                         'finished_on','deleted']) f), s \
-             from generate_series(1, {BOOKS}) g, \
-                  lateral (select '0193a5b2-7c1d-7e3f-8a9b-0c1d2e3f4a5b' as d) dv, \
-                  lateral (select lpad((1732612345678 + g)::text, 13, '0') || '-000000-' || dv.d as s) st; \
+                    'Some notes about book ' || g, 1 + g % 5, g, s \
+               from seed; \
+             insert into app.book_stamps (id, user_id, field_versions) \
+             select id, '{sub}', app.stamps(app.book_fields(), g, s, '{device}') from seed; \
              insert into public.sync_state (user_id, seq) values ('{sub}', {BOOKS}); \
              commit;",
-            sub = ALICE.sub
+            sub = ALICE.sub,
+            device = "0193a5b2-7c1d-7e3f-8a9b-0c1d2e3f4a5b",
         ))
         .await?;
     stack.psql("vacuum analyze public.books").await?;
+    stack.psql("vacuum analyze app.book_stamps").await?;
     stack.psql("vacuum analyze public.sync_state").await?;
     let http = reqwest::Client::new();
 

@@ -45,7 +45,7 @@ async fn the_isbn_syncs_with_field_versions_and_conflicts_like_every_field() {
         "the keyset pull carries the ISBN: {row}"
     );
     let stamps = sql(&format!(
-        "select field_versions -> 'isbn' ->> 'hlc' from books where id = '{id}'"
+        "select field_versions -> 'isbn' ->> 'hlc' from app.book_stamps where id = '{id}'"
     ))
     .await;
     assert!(

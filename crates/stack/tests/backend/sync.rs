@@ -70,6 +70,85 @@ async fn push_applies_and_pull_returns_it() {
     assert!(row.get("user_id").is_none(), "pull rows leave out user_id");
 }
 
+/// The stamps a field conflict is decided by, as the server keeps them (`app.book_stamps`).
+async fn stamp_hlc(id: Uuid, field: &str) -> String {
+    sql(&format!(
+        "select field_versions -> '{field}' ->> 'hlc' from app.book_stamps where id = '{id}'"
+    ))
+    .await
+}
+
+#[tokio::test]
+async fn a_book_row_carries_no_per_field_stamps_they_are_kept_beside_it() {
+    let carol = Api::as_user(CAROL).await;
+    let mut device = Device::new();
+    let id = book_id();
+    let created = carol
+        .push_ok(
+            device.id,
+            &[device.mutation(
+                id,
+                None,
+                json!({"title": "Middlemarch", "author": "George Eliot"}),
+            )],
+        )
+        .await;
+    let v = version(&created[0]);
+
+    // A plain read of the table (what `GET /books?select=*` costs) carries the book, not the
+    // server's conflict bookkeeping (nine stamps, most of a row's bytes).
+    let row = pulled_book(&carol, id).await;
+    assert_eq!(
+        row["title"], "Middlemarch",
+        "the table read returns the book: {row}"
+    );
+    assert!(
+        row.get("field_versions").is_none(),
+        "a book row carries no per-field stamps: {row}"
+    );
+
+    // They are kept beside the row, one per field, with the pushing device's stamp, and an
+    // update rewrites only the fields it changed.
+    assert!(
+        stamp_hlc(id, "author")
+            .await
+            .ends_with(&device.id.to_string()),
+        "every field of a create has the pushing device's stamp"
+    );
+    let before = stamp_hlc(id, "author").await;
+    let mut other = Device::new();
+    carol
+        .push_ok(
+            other.id,
+            &[other.mutation(id, Some(v), json!({"title": "Middlemarch: A Study"}))],
+        )
+        .await;
+    assert!(
+        stamp_hlc(id, "title")
+            .await
+            .ends_with(&other.id.to_string()),
+        "the edited field takes the editing device's stamp"
+    );
+    assert_eq!(
+        stamp_hlc(id, "author").await,
+        before,
+        "a field the edit did not change keeps its stamp"
+    );
+
+    // The legacy pull (clients before 0004) still gets them with the row.
+    let legacy = carol.pull_all(v - 1, 1000).await;
+    let pulled = legacy
+        .iter()
+        .find(|r| r["id"] == json!(id))
+        .expect("the legacy pull returns the book");
+    assert!(
+        pulled["field_versions"]["title"]["hlc"]
+            .as_str()
+            .is_some_and(|s| s.ends_with(&other.id.to_string())),
+        "sync_pull still sends field_versions: {pulled}"
+    );
+}
+
 #[tokio::test]
 async fn a_retried_batch_is_duplicate_and_applies_nothing_twice() {
     let carol = Api::as_user(CAROL).await;
@@ -681,10 +760,7 @@ async fn stamps_far_in_the_future_are_clamped() {
             )],
         )
         .await;
-    let row = pulled_book(&carol, id).await;
-    let stored = row["field_versions"]["title"]["hlc"]
-        .as_str()
-        .expect("a stamp");
+    let stored = stamp_hlc(id, "title").await;
     let millis: u64 = stored[..13].parse().expect("millis");
     assert!(
         millis <= now_ms() + 5 * 60 * 1000,
