@@ -35,17 +35,46 @@ fn tables() -> Vec<(&'static str, Value)> {
     ]
 }
 
-async fn snapshot() -> String {
-    sql("select md5(string_agg(t, ',' order by t)) from (\
-           select b::text as t from books b union all select p::text from profiles p \
-           union all select s::text from sync_state s union all select l::text from sync_ledger l) x")
-        .await
+/// A user of this test's own with a row in every per-user table, written as the server owner
+/// (tests running beside this one write other users' rows, so a snapshot of every row would
+/// race them; a request without a token that could change anything, unfiltered as these are,
+/// would change these rows too). Returns the user id.
+async fn canary() -> String {
+    let user = format!("user_canary{}", Uuid::new_v4().simple());
+    sql(&format!(
+        "insert into books (id, user_id, title) values ('{}', '{user}', 'Canary'); \
+         insert into profiles (id, display_name) values ('{user}', 'Canary'); \
+         insert into sync_ledger (user_id, device_id) values ('{user}', '{}')",
+        book_id(),
+        Uuid::now_v7()
+    ))
+    .await;
+    user
+}
+
+/// The canary's rows, and whatever a request without a token tried to plant or backdate.
+async fn snapshot(user: &str) -> String {
+    sql(&format!(
+        "select md5(string_agg(t, ',' order by t)) from (\
+           select b::text as t from books b where user_id = '{user}' \
+           union all select p::text from profiles p where id = '{user}' \
+           union all select s::text from sync_state s where user_id = '{user}' \
+           union all select l::text from sync_ledger l where user_id = '{user}' \
+           union all select 'planted ' || count(*) from books \
+                      where title in ('Planted', 'Through the view') or updated_at < '2001-01-01' \
+           union all select 'planted ' || count(*) from profiles \
+                      where display_name = 'Not Alice' or updated_at < '2001-01-01' \
+           union all select 'planted ' || count(*) from sync_ledger \
+                      where updated_at < '2001-01-01') x"
+    ))
+    .await
 }
 
 #[tokio::test]
 async fn no_token_reads_writes_and_calls_nothing_on_any_table_or_rpc() {
     let anon = Api::new(None).await;
-    let before = snapshot().await;
+    let user = canary().await;
+    let before = snapshot(&user).await;
     for (table, row) in tables() {
         let read = anon.get(&format!("/{table}")).await;
         audit(
@@ -96,7 +125,7 @@ async fn no_token_reads_writes_and_calls_nothing_on_any_table_or_rpc() {
             reply.status == StatusCode::UNAUTHORIZED,
         );
     }
-    let after = snapshot().await;
+    let after = snapshot(&user).await;
     assert_eq!(
         before, after,
         "no request without a verified sub may change any table"
