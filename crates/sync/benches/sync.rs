@@ -205,7 +205,10 @@ async fn main() -> Result<()> {
                     'Some notes about book ' || g, 1 + g % 5, g, s \
                from seed; \
              insert into app.book_stamps (id, user_id, field_versions) \
-             select id, '{sub}', app.stamps(app.book_fields(), g, s, '{device}') from seed; \
+             select id, '{sub}', \
+                    (select jsonb_object_agg(f, jsonb_build_object('v', g, 'hlc', s, 'device', '{device}')) \
+                       from unnest(app.book_fields()) f) \
+               from seed; \
              insert into public.sync_state (user_id, seq) values ('{sub}', {BOOKS}); \
              commit;",
             sub = ALICE.sub,
