@@ -8,7 +8,9 @@ use serde_json::{json, Value};
 use tokio_postgres::NoTls;
 use uuid::Uuid;
 
-use crate::support::{audit, book_id, books_with_id, brief, seq_of, sql, stack, Api, Device};
+use crate::support::{
+    audit, book_id, books_with_id, brief, seq_of, sql, stack, Api, Device, ScratchDb,
+};
 
 const ALICE_HOBBIT: &str = "01936a3c-0000-7000-8000-00000000a001";
 
@@ -438,76 +440,22 @@ async fn books_refuse_every_value_the_app_refuses() {
 async fn rows_stored_before_the_rules_are_repaired_by_the_migration() {
     // A database of its own in the stack's cluster: 0001 and 0002, bad rows as an older server
     // let them in, then 0003 and on.
-    let s = stack().await;
-    let db = format!("repair_{}", Uuid::new_v4().simple());
-    sql(&format!("create database {db} owner postgres")).await;
-    let in_db = |url: String| {
-        format!(
-            "{}/{db}",
-            url.strip_suffix("/postgres")
-                .expect("a URL ending in the database")
-        )
-    };
-    let owner = in_db(s.owner_url());
-    let superuser = in_db(s.db_url());
-    let run = |url: String, args: Vec<String>| async move {
-        let out = tokio::process::Command::new("psql")
-            .args([
-                "-X",
-                "-q",
-                "-A",
-                "-t",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-1",
-                "-d",
-                &url,
-            ])
-            .args(args)
-            .output()
-            .await
-            .expect("psql runs");
-        assert!(
-            out.status.success(),
-            "psql must succeed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    };
-    let migrations = bookwish_stack::migrations().expect("the migrations");
-    for m in migrations.iter().take(2) {
-        run(owner.clone(), vec!["-f".into(), m.display().to_string()]).await;
-    }
-    run(
-        superuser.clone(),
-        vec!["-c".into(), "insert into books (id, user_id, title, author, notes, started_on, finished_on) values \
+    let db = ScratchDb::new("repair").await;
+    db.migrate(0, 2).await;
+    db.sql("insert into books (id, user_id, title, author, notes, started_on, finished_on) values \
            ('00000000-0000-7000-8000-000000000001', 'user_old', e' Padded\\ttitle ', 'Ok', e'a\\r\\nb\\u0007', 'infinity', null), \
            ('00000000-0000-7000-8000-000000000002', 'user_old', 'Ancient', '', '', '0044-03-15 BC', '10000-01-01'), \
-           ('00000000-0000-7000-8000-000000000003', 'user_old', 'Fine', '', '', '2024-01-01', '2024-02-01')".into()],
-    )
-    .await;
-    let seq_before = run(
-        superuser.clone(),
-        vec![
-            "-c".into(),
-            "select seq from sync_state where user_id = 'user_old'".into(),
-        ],
-    )
-    .await;
-    for m in migrations.iter().skip(2) {
-        run(owner.clone(), vec!["-f".into(), m.display().to_string()]).await;
-    }
-    let rows = run(
-        superuser.clone(),
-        vec!["-c".into(), "select string_agg(format('%s|%s|%s|%s|%s', title, notes, coalesce(started_on::text, '-'), coalesce(finished_on::text, '-'), version > 3), ';' order by id) from books".into()],
-    )
-    .await;
-    let kept = run(
-        superuser.clone(),
-        vec!["-c".into(), "select count(*) from app.book_repairs".into()],
-    )
-    .await;
-    sql(&format!("drop database {db} with (force)")).await;
+           ('00000000-0000-7000-8000-000000000003', 'user_old', 'Fine', '', '', '2024-01-01', '2024-02-01')")
+        .await;
+    let seq_before = db
+        .sql("select seq from sync_state where user_id = 'user_old'")
+        .await;
+    db.migrate(2, usize::MAX).await;
+    let rows = db
+        .sql("select string_agg(format('%s|%s|%s|%s|%s', title, notes, coalesce(started_on::text, '-'), coalesce(finished_on::text, '-'), version > 3), ';' order by id) from books")
+        .await;
+    let kept = db.sql("select count(*) from app.book_repairs").await;
+    db.drop_now().await;
     assert_eq!(
         rows,
         "Padded title|a\nb|-|-|t;Ancient||-|-|t;Fine||2024-01-01|2024-02-01|f",

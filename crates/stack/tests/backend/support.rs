@@ -351,3 +351,78 @@ pub fn brief(reply: &Reply) -> String {
     let short: String = body.chars().take(90).collect();
     format!("{} {}", reply.status.as_u16(), short)
 }
+
+/// A database of its own in the stack's cluster, for tests of a migration applied to rows an
+/// older schema stored: the migrations are applied one file at a time, as the owner, each in
+/// one transaction (as the stack and hosted Supabase apply them). Dropped by [`ScratchDb::drop_now`].
+pub struct ScratchDb {
+    name: String,
+    owner: String,
+    superuser: String,
+}
+
+impl ScratchDb {
+    /// Creates an empty database owned by the migrations' role.
+    pub async fn new(prefix: &str) -> ScratchDb {
+        let s = stack().await;
+        let name = format!("{prefix}_{}", Uuid::new_v4().simple());
+        sql(&format!("create database {name} owner postgres")).await;
+        let in_db = |url: String| {
+            format!(
+                "{}/{name}",
+                url.strip_suffix("/postgres")
+                    .expect("a URL ending in the database")
+            )
+        };
+        ScratchDb {
+            owner: in_db(s.owner_url()),
+            superuser: in_db(s.db_url()),
+            name,
+        }
+    }
+
+    /// Applies `migrations/*.sql` from the `from`-th (0-based) to before the `to`-th, as the owner.
+    pub async fn migrate(&self, from: usize, to: usize) {
+        let migrations = bookwish_stack::migrations().expect("the migrations");
+        for m in migrations.iter().take(to).skip(from) {
+            psql(&self.owner, &["-f", &m.display().to_string()]).await;
+        }
+    }
+
+    /// Runs `script` (one transaction) as the superuser and returns its unaligned output.
+    pub async fn sql(&self, script: &str) -> String {
+        psql(&self.superuser, &["-c", script]).await
+    }
+
+    /// Drops the database.
+    pub async fn drop_now(self) {
+        sql(&format!("drop database {} with (force)", self.name)).await;
+    }
+}
+
+/// `psql` against `url`: quiet, unaligned, tuples only, stopping at the first error, in one
+/// transaction. Returns the output trimmed; panics with psql's message if it fails.
+async fn psql(url: &str, args: &[&str]) -> String {
+    let out = tokio::process::Command::new("psql")
+        .args([
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-1",
+            "-d",
+            url,
+        ])
+        .args(args)
+        .output()
+        .await
+        .expect("psql runs");
+    assert!(
+        out.status.success(),
+        "psql must succeed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}

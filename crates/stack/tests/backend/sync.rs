@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use tokio_postgres::NoTls;
 use uuid::Uuid;
 
-use crate::support::{book_id, books_with_id, now_ms, seq_of, sql, stack, Api, Device};
+use crate::support::{book_id, books_with_id, now_ms, seq_of, sql, stack, Api, Device, ScratchDb};
 
 fn version(result: &Value) -> i64 {
     result["version"]
@@ -146,6 +146,83 @@ async fn a_book_row_carries_no_per_field_stamps_they_are_kept_beside_it() {
             .as_str()
             .is_some_and(|s| s.ends_with(&other.id.to_string())),
         "sync_pull still sends field_versions: {pulled}"
+    );
+}
+
+#[tokio::test]
+async fn stamps_stored_in_the_row_before_0007_move_beside_it_and_still_decide_conflicts() {
+    // A database of its own: every migration before 0007, a book pushed there (its stamps in
+    // books.field_versions), then 0007 and on.
+    let db = ScratchDb::new("stamps").await;
+    let before_stamps = bookwish_stack::migrations()
+        .expect("the migrations")
+        .iter()
+        .position(|m| m.display().to_string().ends_with("0007_stamps.sql"))
+        .expect("migrations/0007_stamps.sql");
+    db.migrate(0, before_stamps).await;
+    let (mut laptop, mut phone) = (Device::new(), Device::new());
+    let id = book_id();
+    let push = |device: Uuid, mutation: Value| {
+        format!(
+            "set local role authenticated; \
+             set local request.jwt.claims = '{{\"sub\": \"user_old\"}}'; \
+             select sync_push('{device}', '[{mutation}]'::jsonb) -> 'results' -> 0"
+        )
+    };
+    let created = db
+        .sql(&push(
+            laptop.id,
+            laptop.mutation(
+                id,
+                None,
+                json!({"title": "Persuasion", "author": "Jane Austen"}),
+            ),
+        ))
+        .await;
+    assert!(
+        created.contains("\"applied\""),
+        "the create applies before 0007: {created}"
+    );
+    let stamp = db
+        .sql(&format!(
+            "select field_versions -> 'title' ->> 'hlc' from books where id = '{id}'"
+        ))
+        .await;
+
+    db.migrate(before_stamps, usize::MAX).await;
+    let moved = db
+        .sql(&format!(
+            "select field_versions -> 'title' ->> 'hlc' from app.book_stamps where id = '{id}'"
+        ))
+        .await;
+    let column = db
+        .sql(
+            "select count(*) from information_schema.columns \
+              where table_schema = 'public' and table_name = 'books' and column_name = 'field_versions'",
+        )
+        .await;
+    // Another device edits the title from version 0: the moved stamp is what it conflicts with.
+    let edited = db
+        .sql(&push(
+            phone.id,
+            phone.mutation(id, Some(0), json!({"title": "Persuasion (1817)"})),
+        ))
+        .await;
+    db.drop_now().await;
+    assert_eq!(
+        moved, stamp,
+        "0007 moves every stamp beside its row unchanged"
+    );
+    assert_eq!(column, "0", "0007 drops the stamps from the book row");
+    let edited: Value = serde_json::from_str(&edited).expect("a push result");
+    assert_eq!(
+        edited["result"], "conflict",
+        "an edit from an older version conflicts with the moved stamp: {edited}"
+    );
+    assert_eq!(
+        edited["conflicts"][0]["server_hlc"],
+        json!(stamp),
+        "the conflict names the stamp stored before 0007: {edited}"
     );
 }
 
