@@ -113,8 +113,7 @@ declare
 begin
   if tg_op = 'UPDATE' then
     oldj := pg_catalog.to_jsonb(old);
-    select coalesce(s.field_versions, '{}'::jsonb) into fv
-      from app.book_stamps as s where s.id = new.id;
+    select s.field_versions into fv from app.book_stamps as s where s.id = new.id;
     fv := coalesce(fv, '{}'::jsonb);
   end if;
   foreach f in array app.book_fields() loop

@@ -135,6 +135,36 @@ async fn a_book_row_carries_no_per_field_stamps_they_are_kept_beside_it() {
         "a field the edit did not change keeps its stamp"
     );
 
+    // A direct write (not sync_push) stamps what it changed with the row's version and no
+    // HLC, as the server always has; the other fields keep their stamps.
+    let title_stamp = stamp_hlc(id, "title").await;
+    let patched = carol
+        .patch(
+            &format!("/books?id=eq.{id}"),
+            &json!({"notes": "Written directly"}),
+        )
+        .await;
+    assert!(
+        patched.status.is_success(),
+        "a direct write of the user's own book is allowed: {patched:?}"
+    );
+    let notes = sql(&format!(
+        "select (field_versions -> 'notes' ->> 'v') || ' ' || coalesce(field_versions -> 'notes' ->> 'hlc', 'none') \
+           || ' ' || (b.version)::text \
+           from app.book_stamps s join books b using (id) where id = '{id}'"
+    ))
+    .await;
+    let parts: Vec<&str> = notes.split(' ').collect();
+    assert!(
+        parts.len() == 3 && parts[0] == parts[2] && parts[1] == "none",
+        "a direct write stamps the field it changed with the row's version and no HLC: {notes}"
+    );
+    assert_eq!(
+        stamp_hlc(id, "title").await,
+        title_stamp,
+        "a direct write leaves the stamps of fields it did not change"
+    );
+
     // The legacy pull (clients before 0004) still gets them with the row.
     let legacy = carol.pull_all(v - 1, 1000).await;
     let pulled = legacy
