@@ -245,7 +245,8 @@ async fn the_pull_is_postgrests_own_keyset_read_with_the_claim_read_once() {
 async fn the_push_runs_without_the_jit_compiler() {
     // The planner guesses thousands of rows for unnest() of a batch and jsonb_each() of each
     // patch, so the statement that plans a batch crossed jit_above_cost and compiled code for
-    // 45 ms of a 1,000-edit push that takes 200 ms without it (0007's header).
+    // 45 ms of a 1,000-edit push that takes 200 ms without it (migrations/0007_stamps.sql,
+    // above its `alter function`).
     let config = sql(
         "select coalesce(array_to_string(proconfig, ','), '') from pg_proc \
           where oid = 'public.sync_push(uuid, jsonb)'::regprocedure",
