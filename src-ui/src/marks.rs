@@ -37,3 +37,19 @@ pub fn page_started_at() -> Option<f64> {
 pub fn attribute(at: Option<f64>) -> Option<String> {
     at.map(|at| (at as i64).to_string())
 }
+
+/// The size of the wasm app's linear memory in bytes, for the start-up benchmark's memory
+/// breakdown (`window.wasmBindings.wasmMemoryBytes()`; Trunk's loader puts the app's exports
+/// there). Linear memory only grows, so this is the app's peak so far.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = wasmMemoryBytes)]
+#[must_use]
+pub fn wasm_memory_bytes() -> f64 {
+    use wasm_bindgen::JsCast;
+    wasm_bindgen::memory()
+        .unchecked_into::<js_sys::WebAssembly::Memory>()
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length()
+        .into()
+}

@@ -12,7 +12,8 @@
 //!   frame), beside its floor: the list's box repainted a flat colour, nothing laid out —
 //!   what changing those pixels costs on the machine at all;
 //! - the memory (PSS) of the app and of each WebKit process it started, after launch and after
-//!   scrolling through the whole list.
+//!   scrolling through the whole list, and how much of the web process's is the wasm app's own
+//!   linear memory.
 //!
 //! Figures only; nothing is asserted.
 //!
@@ -62,9 +63,9 @@ async fn main() -> Result<()> {
         // Let the rest of the list arrive and settle before weighing.
         wait_complete(&app, books).await?;
         let rows = app.all("[data-testid=book-row]").await?.len();
-        let launched = pss_by_process(&binary)?;
+        let launched = (pss_by_process(&binary)?, wasm_memory(&app).await?);
         frames.push(scroll_through(&app).await?);
-        let scrolled = pss_by_process(&binary)?;
+        let scrolled = (pss_by_process(&binary)?, wasm_memory(&app).await?);
         memory.push((launched, scrolled, rows));
         app.quit().await?;
     }
@@ -84,8 +85,8 @@ async fn main() -> Result<()> {
         })
     };
     let outside = |runs: &[(Option<Marks>, Duration)]| median(runs.iter().map(|r| r.1).collect());
-    memory.sort_by_key(|(launched, _, _)| total(launched));
-    let (launched, scrolled, rows) = &memory[memory.len() / 2];
+    memory.sort_by_key(|(launched, _, _)| total(&launched.0));
+    let ((launched, wasm_launched), (scrolled, wasm_scrolled), rows) = &memory[memory.len() / 2];
 
     eprintln!();
     eprintln!("| figure ({books} books, {runs} launches each, medians) | value | floor (same run) | target |");
@@ -154,7 +155,33 @@ async fn main() -> Result<()> {
             mb(scrolled.get(name).copied().unwrap_or(0))
         );
     }
+    eprintln!(
+        "| … of the web process, the wasm app's linear memory (only grows): after launch / after scrolling | {} / {} | — | — |",
+        wasm_mb(*wasm_launched),
+        wasm_mb(*wasm_scrolled)
+    );
     Ok(())
+}
+
+/// The wasm app's linear memory in bytes, as the app reports it; `None` from a build that
+/// does not.
+async fn wasm_memory(app: &App) -> Result<Option<f64>> {
+    let bytes = app
+        .client
+        .execute(
+            "return window.wasmBindings?.wasmMemoryBytes?.() ?? null",
+            vec![],
+        )
+        .await?;
+    Ok(bytes.as_f64())
+}
+
+/// Bytes as MB with one decimal, or "n/a".
+fn wasm_mb(bytes: Option<f64>) -> String {
+    bytes.map_or_else(
+        || "n/a (this build does not report it)".to_owned(),
+        |bytes| format!("{:.1} MB", bytes / 1_048_576.0),
+    )
 }
 
 /// Launches the app, once more if the previous instance was still leaving the session bus
