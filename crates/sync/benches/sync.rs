@@ -251,8 +251,8 @@ async fn pipeline_floor(
 }
 
 /// CPU time all processes on the machine have used so far (`/proc/stat`: user, nice, system,
-/// irq, softirq and steal), and the number of CPUs. Read around a phase on an otherwise idle
-/// machine, it is what the phase cost the server, the client and SQLite together.
+/// irq, softirq and steal). Read around a phase on an otherwise idle machine, it is what the
+/// phase cost the server, the client and SQLite together.
 fn machine_busy() -> Result<Duration> {
     /// `/proc` reports times in USER_HZ, which Linux fixes at 100 for user space.
     const USER_HZ: u64 = 100;
@@ -370,11 +370,13 @@ async fn main() -> Result<()> {
     let sqlite_cpu = machine_busy()?.saturating_sub(busy);
 
     // Both floors at once, the plainest pipeline.
-    let ((n_piped, _), pipeline, pipeline_cpu) = timed(async {
-        let piped =
-            pipeline_floor(&http, &stack, &alice, &dir.path().join("piped.sqlite3")).await?;
-        Ok((piped.0, piped.1))
-    })
+    // Its own clock starts once the database exists, as the disk floor's does.
+    let ((n_piped, pipeline), _, pipeline_cpu) = timed(pipeline_floor(
+        &http,
+        &stack,
+        &alice,
+        &dir.path().join("piped.sqlite3"),
+    ))
     .await?;
     anyhow::ensure!(
         n_piped == BOOKS,
