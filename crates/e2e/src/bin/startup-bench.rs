@@ -1,7 +1,8 @@
 //! Start-up benchmark of the built app with a large list, beside the same app launched on an
 //! empty list in the same run (the floor of this figure). Seeds N books into one data dir and
-//! none into another, then launches the app over WebDriver alternately on each, several times,
-//! and prints a table:
+//! none into another, then launches the app over WebDriver alternately on each, several times
+//! (each launch once the previous one's processes, the app's and WebKit's, are gone), and
+//! prints a table:
 //!
 //! - launch, measured inside the app: from the process's start (the kernel's record, which the
 //!   shell reports) to the window's ready mark (the first list in the DOM with its handlers) —
@@ -57,6 +58,7 @@ async fn main() -> Result<()> {
         empty_runs.push((in_app(&app).await?, took));
         empty_memory.push(total(&pss_by_process(&binary)?));
         app.quit().await?;
+        wait_gone(&binary).await;
 
         let (app, took) = launch(&full_driver).await?;
         full_runs.push((in_app(&app).await?, took));
@@ -68,6 +70,7 @@ async fn main() -> Result<()> {
         let scrolled = (pss_by_process(&binary)?, wasm_memory(&app).await?);
         memory.push((launched, scrolled, rows));
         app.quit().await?;
+        wait_gone(&binary).await;
     }
     let inside = |runs: &[(Option<Marks>, Duration)]| {
         let marks: Option<Vec<Marks>> = runs.iter().map(|r| r.0).collect();
@@ -420,6 +423,31 @@ fn seed(path: &Path, books: usize) -> Result<()> {
     }
     store.checkpoint()?;
     Ok(())
+}
+
+/// Waits (up to 10 s) until no process of the app or of WebKit is left from the launch that
+/// just quit, so the next launch — the empty list's or the full one's — does not share the
+/// machine with the last one's exit.
+async fn wait_gone(binary: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline && any_left(binary) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Whether a process of the app, or a WebKit web or network process, is running (not the
+/// WebDriver server, which stays between launches).
+fn any_left(binary: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let path = entry.path();
+        std::fs::read_link(path.join("exe")).is_ok_and(|exe| exe == binary)
+            || std::fs::read_to_string(path.join("comm")).is_ok_and(|comm| {
+                comm.starts_with("WebKitWebProc") || comm.starts_with("WebKitNetwork")
+            })
+    })
 }
 
 /// PSS of the app and of each process it started (its descendants: WebKit's web and network
