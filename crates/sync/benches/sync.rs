@@ -84,6 +84,31 @@ fn ms(d: Duration) -> String {
     format!("{:.0} ms", d.as_secs_f64() * 1000.0)
 }
 
+/// One page of PostgREST's plain keyset read of `table`: up to [`PAGE`] rows with versions
+/// above `after`, in version order, each read as a `T`.
+async fn keyset_page<T: serde::de::DeserializeOwned>(
+    http: &reqwest::Client,
+    stack: &Stack,
+    token: &Token,
+    table: &str,
+    select: &str,
+    after: i64,
+) -> Result<Vec<T>> {
+    let body = http
+        .get(format!(
+            "{}/{table}?select={select}&version=gt.{after}&order=version&limit={PAGE}",
+            stack.rest_url()
+        ))
+        .bearer_auth(token.get())
+        .header("apikey", "local-stack-anon-key")
+        .send()
+        .await?
+        .error_for_status()?
+        .bytes()
+        .await?;
+    Ok(serde_json::from_slice(&body)?)
+}
+
 /// Every row of the user through PostgREST's plain keyset read of `table`, page by page: the
 /// bytes, and the version of each page's last row for the cursor. Returns the rows' count and
 /// their JSON (when `keep`).
@@ -103,20 +128,8 @@ async fn keyset_read(
     let mut count = 0usize;
     let mut kept = Vec::new();
     loop {
-        let body = http
-            .get(format!(
-                "{}/{table}?select={select}&version=gt.{after}&order=version&limit={PAGE}",
-                stack.rest_url()
-            ))
-            .bearer_auth(token.get())
-            .header("apikey", "local-stack-anon-key")
-            .send()
-            .await?
-            .error_for_status()?
-            .bytes()
-            .await?;
         if keep {
-            let rows: Vec<Value> = serde_json::from_slice(&body)?;
+            let rows: Vec<Value> = keyset_page(http, stack, token, table, select, after).await?;
             let Some(last) = rows.last().and_then(|r| r["version"].as_i64()) else {
                 break;
             };
@@ -124,7 +137,8 @@ async fn keyset_read(
             count += rows.len();
             kept.extend(rows);
         } else {
-            let rows: Vec<Versioned> = serde_json::from_slice(&body)?;
+            let rows: Vec<Versioned> =
+                keyset_page(http, stack, token, table, select, after).await?;
             let Some(last) = rows.last() else {
                 break;
             };
@@ -220,19 +234,8 @@ async fn pipeline_floor(
     let mut after = 0i64;
     let mut count = 0usize;
     loop {
-        let body = http
-            .get(format!(
-                "{}/books?select={CLIENT_COLUMNS}&version=gt.{after}&order=version&limit={PAGE}",
-                stack.rest_url()
-            ))
-            .bearer_auth(token.get())
-            .header("apikey", "local-stack-anon-key")
-            .send()
-            .await?
-            .error_for_status()?
-            .bytes()
-            .await?;
-        let rows: Vec<Value> = serde_json::from_slice(&body)?;
+        let rows: Vec<Value> =
+            keyset_page(http, stack, token, "books", CLIENT_COLUMNS, after).await?;
         let Some(last) = rows.last().and_then(|r| r["version"].as_i64()) else {
             break;
         };
