@@ -241,10 +241,10 @@ async fn pipeline_floor(
         };
         after = last;
         count += rows.len();
-        pages
-            .send(rows)
-            .await
-            .map_err(|_| anyhow::anyhow!("the floor's writer stopped"))?;
+        // A writer that stopped failed: its own error comes from join below.
+        if pages.send(rows).await.is_err() {
+            break;
+        }
     }
     drop(pages);
     writer
