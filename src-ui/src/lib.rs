@@ -10,7 +10,8 @@
 //!   never call IPC, so `cargo test` checks them natively.
 //! - [`actions`]: the commands the user triggers (change status, delete, undo, settle a
 //!   conflict, move local books): call IPC, then dispatch what happened.
-//! - [`marks`]: the launch's marks the start-up benchmark reads (page and wasm start).
+//! - [`marks`]: what the start-up benchmark reads of the page: the launch's marks (page and
+//!   wasm start) and the wasm app's memory.
 //! - [`components`]: the views. They read state from context providers and keep only what the
 //!   user is typing in local state, so a keystroke re-renders one form, never the list.
 //!

@@ -2,7 +2,8 @@
 //! the Unix epoch, as the shell's process start is): when the page's navigation began and when
 //! the wasm app started running. With the shell's process start and the window's ready mark
 //! they split a launch into the shell and WebKit's start, loading the page and its wasm, and
-//! the app's own first list.
+//! the app's own first list. Also the wasm app's memory, for the same benchmark's breakdown of
+//! the web process's.
 
 use std::cell::Cell;
 
