@@ -546,7 +546,7 @@ fn apply_rows<'r>(
             }
         };
         if any_unreadable {
-            issues::clear_unreadable(tx, book.id)?;
+            issues::clear_unreadable(tx, book.id, book.version)?;
         }
         let mut deleted = book.deleted;
         if let Some(patch) = pending.get(&book.id) {
@@ -1138,6 +1138,38 @@ mod tests {
             store.sync_issues()?.unreadable.len(),
             1,
             "a readable version of the book replaces its unreadable one"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn rows_applied_out_of_version_order_end_as_in_order() -> Result<()> {
+        let (mut store, mut replica) = pair()?;
+        let fixed = store.add(&draft("Fixed later"))?;
+        let spoilt = store.add(&draft("Spoilt later"))?;
+        push_all(&mut replica, 2)?;
+        let spoil = |book: &Book, version: i64| {
+            let mut row = server(book, version);
+            row.started_on = Some("infinity".into());
+            row
+        };
+        // A download in two parts: the second part's pages may be written first.
+        let mut renamed = server(&fixed, 6);
+        renamed.title = "Fixed".into();
+        replica.apply_page(&page(vec![renamed, spoil(&spoilt, 5)], 0))?;
+        replica.apply_page(&page(vec![spoil(&fixed, 3), server(&spoilt, 4)], 6))?;
+
+        assert_eq!(
+            store.get(fixed.id)?.title,
+            "Fixed",
+            "an older row never replaces a newer version"
+        );
+        let unreadable = store.sync_issues()?.unreadable;
+        assert_eq!(
+            unreadable.iter().map(|row| row.book_id).collect::<Vec<_>>(),
+            vec![Some(spoilt.id)],
+            "only the newest version's problem is shown: an older unreadable row is not, and \
+             an older readable one does not hide a newer unreadable one"
         );
         Ok(())
     }

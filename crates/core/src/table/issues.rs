@@ -179,12 +179,18 @@ pub(crate) fn add_unreadable(
 ) -> Result<()> {
     let raw = cut(raw, RAW_MAX);
     let reason = cut(reason, RAW_MAX);
+    // Pages of one download may be written out of version order: a version older than the
+    // book's stored one, or than the unreadable one kept for it, is not news.
     tx.prepare_cached(
         "INSERT INTO unreadable (book_id, version, raw, reason, seen_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)
+         SELECT ?1, ?2, ?3, ?4, ?5
+          WHERE ?1 IS NULL OR ?2 IS NULL
+             OR NOT EXISTS (SELECT 1 FROM books WHERE id = ?1 AND server_version > ?2)
          ON CONFLICT (book_id) DO UPDATE SET
              version = excluded.version, raw = excluded.raw, reason = excluded.reason,
-             seen_at = excluded.seen_at",
+             seen_at = excluded.seen_at
+          WHERE excluded.version IS NULL OR unreadable.version IS NULL
+             OR excluded.version >= unreadable.version",
     )?
     .execute(params![
         book.map(|id| id.to_string()),
@@ -204,10 +210,14 @@ pub(crate) fn any_unreadable(conn: &Connection) -> Result<bool> {
         .query_row([], |row| row.get(0))?)
 }
 
-/// Forgets the unreadable row of `book` (a readable version arrived).
-pub(crate) fn clear_unreadable(tx: &Transaction<'_>, book: BookId) -> Result<()> {
-    tx.prepare_cached("DELETE FROM unreadable WHERE book_id = ?1")?
-        .execute([book.to_string()])?;
+/// Forgets the unreadable row of `book` (a readable `version` arrived), unless it is of a
+/// newer version.
+pub(crate) fn clear_unreadable(tx: &Transaction<'_>, book: BookId, version: i64) -> Result<()> {
+    tx.prepare_cached(
+        "DELETE FROM unreadable
+          WHERE book_id = ?1 AND (version IS NULL OR version <= ?2)",
+    )?
+    .execute(params![book.to_string(), version])?;
     Ok(())
 }
 
