@@ -221,6 +221,38 @@ fn make_private(path: &Path) {
     let _ = path;
 }
 
+/// A second connection to the file at `path`, which [`Db::open`] has already prepared, for
+/// checkpoints only: the connection settings, and no migrations or bookkeeping.
+pub(crate) fn open_for_checkpoints(path: &Path) -> Result<Connection> {
+    #[allow(clippy::disallowed_methods)] // this is the one place that opens SQLite
+    let conn = Connection::open(path)?;
+    configure(&conn)?;
+    Ok(conn)
+}
+
+/// Copies committed changes from the write-ahead log into the database file without waiting
+/// for readers or writers (a passive checkpoint). When the whole log was copied and `restart`
+/// is set, restarts the log with a tiny write, so the next edit does not pay for the
+/// restart's fsync. Cheap when nothing changed.
+pub(crate) fn checkpoint(conn: &Connection, restart: bool) -> Result<()> {
+    let (busy, log_pages, copied_pages): (i64, i64, i64) =
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?;
+    tracing::trace!(busy, log_pages, copied_pages, "WAL checkpoint");
+    if restart && busy == 0 && log_pages > 0 && copied_pages == log_pages {
+        // The log is all copied, so the next write starts it over, and SQLite fsyncs the new
+        // log header inside that write. Make that write now, while idle. It must change a
+        // value: SQLite skips a write that leaves a row as it was.
+        meta::set(
+            conn,
+            Key::CheckpointedAt,
+            &crate::hlc::wall_ms().to_string(),
+        )?;
+    }
+    Ok(())
+}
+
 /// Applies the connection settings SQLite does not keep in the file (all but journal_mode),
 /// so every connection — the store's and the replica's alike — sets them.
 fn configure(conn: &Connection) -> Result<()> {

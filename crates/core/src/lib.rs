@@ -66,10 +66,13 @@
 //! - Edits never wait for a disk flush: with WAL and `synchronous=NORMAL` a commit only appends
 //!   to the log, and flushing the log into the file (a checkpoint) is left to
 //!   [`Store::checkpoint`], which the shell calls when the app is idle. SQLite checkpoints by
-//!   itself only past 10,000 log pages, as a safety net.
+//!   itself only past 10,000 log pages, as a safety net. What a pull writes is copied by the
+//!   replica's own checkpoint thread (`checkpointer.rs`) after each of its transactions, while
+//!   the next one is written.
 
 pub mod accounts;
 mod bulk;
+mod checkpointer;
 mod db;
 pub mod diagnostics;
 pub mod error;

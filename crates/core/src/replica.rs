@@ -24,6 +24,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::checkpointer::Checkpointer;
 use crate::db::Db;
 use crate::error::Result;
 use crate::fields::{self, Field, Fields};
@@ -180,6 +181,8 @@ pub struct PushOutcome {
 #[derive(Debug)]
 pub struct Replica {
     db: Db,
+    /// Copies what pulls write to the log into the file, in the background.
+    checkpointer: Option<Checkpointer>,
 }
 
 impl Replica {
@@ -188,12 +191,29 @@ impl Replica {
     pub fn open(path: &Path) -> Result<Replica> {
         let db = Db::open(path)?;
         db.set_cache_kib(PULL_CACHE_KIB)?;
-        Ok(Replica { db })
+        let checkpointer = Checkpointer::start(path);
+        if checkpointer.is_some() {
+            // The checkpoint thread copies the log after each pull transaction; a commit of
+            // this connection never stops to do it.
+            db.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        }
+        Ok(Replica { db, checkpointer })
+    }
+
+    /// After a transaction that wrote pulled rows: the log is copied into the file in the
+    /// background.
+    fn checkpoint_soon(&self) {
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.wake();
+        }
     }
 
     #[cfg(test)]
     pub(crate) fn with(db: Db) -> Replica {
-        Replica { db }
+        Replica {
+            db,
+            checkpointer: None,
+        }
     }
 
     /// The database's device id.
@@ -393,14 +413,34 @@ impl Replica {
     /// transaction: a crash repeats pages, never skips one. Several pages per transaction cost
     /// less than one each (every commit writes each touched index page to the log again).
     pub fn apply_pages(&mut self, pages: &[PulledPage]) -> Result<PullOutcome> {
-        let Some(last) = pages.last() else {
+        let mut pages = pages.iter();
+        self.apply_pages_from(|| pages.next())
+    }
+
+    /// [`Replica::apply_pages`] for pages still arriving: the transaction begins with the first
+    /// page `next` hands over, applies each as it comes, and commits with the last one's cursor
+    /// once `next` answers `None` (it may block meanwhile: nothing waits for a batch to fill).
+    pub fn apply_pages_from<P: std::borrow::Borrow<PulledPage>>(
+        &mut self,
+        mut next: impl FnMut() -> Option<P>,
+    ) -> Result<PullOutcome> {
+        let Some(first) = next() else {
             return Ok(PullOutcome::default());
         };
         let device_id = self.device_id();
         let tx = self.db.write()?;
         let resync = meta::get(&tx, Key::FullResync)?.is_some();
-        let rows = pages.iter().flat_map(|page| &page.rows);
-        let mut applied = apply_rows(&tx, device_id, rows, resync)?;
+        let mut applier = Applier::new(&tx, resync)?;
+        let mut page = first;
+        let last = loop {
+            applier.rows(&tx, &page.borrow().rows)?;
+            match next() {
+                Some(following) => page = following,
+                None => break page,
+            }
+        };
+        let last = last.borrow();
+        let mut applied = applier.finish(&tx, device_id)?;
         meta::set(&tx, Key::Cursor, &last.next_cursor.to_string())?;
         if resync && !last.has_more {
             let dropped = books::drop_unseen(&tx)?;
@@ -409,6 +449,7 @@ impl Replica {
             tracing::info!(dropped, "full re-download finished");
         }
         tx.commit()?;
+        self.checkpoint_soon();
         Ok(applied)
     }
 
@@ -416,7 +457,9 @@ impl Replica {
     pub fn apply_fetched(&mut self, rows: &[Pulled]) -> Result<PullOutcome> {
         let device_id = self.device_id();
         let tx = self.db.write()?;
-        let applied = apply_rows(&tx, device_id, rows, false)?;
+        let mut applier = Applier::new(&tx, false)?;
+        applier.rows(&tx, rows)?;
+        let applied = applier.finish(&tx, device_id)?;
         tx.commit()?;
         Ok(applied)
     }
@@ -435,8 +478,11 @@ impl Replica {
     /// do without one.
     pub fn end_bulk_load(&mut self) -> Result<()> {
         let tx = self.db.write()?;
-        crate::bulk::end(&tx)?;
+        let built = crate::bulk::end(&tx)?;
         tx.commit()?;
+        if built {
+            self.checkpoint_soon();
+        }
         Ok(())
     }
 
@@ -500,85 +546,119 @@ pub struct PullOutcome {
     pub changed: usize,
 }
 
-/// Writes server books into `tx`: each validated like a typed edit, this device's pending
-/// fields kept on top, an unreadable row kept aside; the clock moves past every stamp seen.
-fn apply_rows<'r>(
-    tx: &Transaction<'_>,
-    device_id: Uuid,
-    rows: impl IntoIterator<Item = &'r Pulled>,
+/// Writes server books into one transaction, page after page: each row validated like a typed
+/// edit, this device's pending fields kept on top, an unreadable row kept aside; at the end the
+/// clock moves past every stamp seen.
+struct Applier {
+    pending: std::collections::HashMap<BookId, Patch>,
+    /// Without a row kept aside, a readable row has nothing there to replace.
+    any_unreadable: bool,
     resync: bool,
-) -> Result<PullOutcome> {
-    let pending = outbox::patches(tx)?;
-    // Without a row kept aside, a readable row has nothing there to replace.
-    let mut any_unreadable = issues::any_unreadable(tx)?;
-    let now = now_ms();
-    // Stamps of one width sort as text: keep the greatest string, parse it once.
-    let mut newest: Option<&str> = None;
-    let mut upsert = Upsert::new(tx)?;
-    let mut applied = PullOutcome::default();
-    for row in rows {
-        applied.rows += 1;
-        let book = match row {
-            Pulled::Book(book) => book,
-            Pulled::Undecodable {
-                id,
-                version,
-                raw,
-                reason,
-            } => {
-                tracing::warn!(id = ?id, %reason, "a pulled row could not be decoded; kept aside");
-                issues::add_unreadable(tx, *id, *version, raw, reason, now)?;
-                any_unreadable = true;
-                continue;
-            }
-        };
-        if resync {
-            books::mark_seen(tx, book.id)?;
-        }
-        let mut fields = match readable(book) {
-            Ok(fields) => fields,
-            Err(refusal) => {
-                tracing::warn!(id = %book.id, %refusal, "a pulled row breaks the app's rules; kept aside");
-                let raw = serde_json::to_string(book)?;
-                issues::add_unreadable(tx, Some(book.id), Some(book.version), &raw, &refusal, now)?;
-                any_unreadable = true;
-                continue;
-            }
-        };
-        if any_unreadable {
-            issues::clear_unreadable(tx, book.id, book.version)?;
-        }
-        let mut deleted = book.deleted;
-        if let Some(patch) = pending.get(&book.id) {
-            if let Some(local) = books::load(tx, book.id)? {
-                keep_pending(
-                    &mut fields,
-                    &mut deleted,
-                    patch,
-                    &Fields::of(&local.book),
-                    local.deleted,
-                );
-            }
-        }
-        if let Some(stamp) = book.hlc.as_deref() {
-            if newest.is_none_or(|n| stamp > n) {
-                newest = Some(stamp);
-            }
-        }
-        applied.changed += upsert.write(&ServerRow {
-            id: book.id,
-            fields: &fields,
-            deleted,
-            created_at: book.created_at.unwrap_or(now),
-            updated_at: book.updated_at.unwrap_or(now),
-            version: book.version,
-        })?;
+    now: i64,
+    /// The greatest stamp seen (stamps of one width sort as text: parsed once, at the end).
+    newest: Option<String>,
+    applied: PullOutcome,
+}
+
+impl Applier {
+    fn new(tx: &Transaction<'_>, resync: bool) -> Result<Applier> {
+        Ok(Applier {
+            pending: outbox::patches(tx)?,
+            any_unreadable: issues::any_unreadable(tx)?,
+            resync,
+            now: now_ms(),
+            newest: None,
+            applied: PullOutcome::default(),
+        })
     }
-    drop(upsert);
-    if let Some(remote) = newest.and_then(|text| text.parse::<Stamp>().ok()) {
-        meta::observe(tx, device_id, &remote)?;
+
+    fn rows<'r>(
+        &mut self,
+        tx: &Transaction<'_>,
+        rows: impl IntoIterator<Item = &'r Pulled>,
+    ) -> Result<()> {
+        let now = self.now;
+        let mut newest: Option<&str> = None;
+        let mut upsert = Upsert::new(tx)?;
+        for row in rows {
+            self.applied.rows += 1;
+            let book = match row {
+                Pulled::Book(book) => book,
+                Pulled::Undecodable {
+                    id,
+                    version,
+                    raw,
+                    reason,
+                } => {
+                    tracing::warn!(id = ?id, %reason, "a pulled row could not be decoded; kept aside");
+                    issues::add_unreadable(tx, *id, *version, raw, reason, now)?;
+                    self.any_unreadable = true;
+                    continue;
+                }
+            };
+            if self.resync {
+                books::mark_seen(tx, book.id)?;
+            }
+            let mut fields = match readable(book) {
+                Ok(fields) => fields,
+                Err(refusal) => {
+                    tracing::warn!(id = %book.id, %refusal, "a pulled row breaks the app's rules; kept aside");
+                    let raw = serde_json::to_string(book)?;
+                    issues::add_unreadable(
+                        tx,
+                        Some(book.id),
+                        Some(book.version),
+                        &raw,
+                        &refusal,
+                        now,
+                    )?;
+                    self.any_unreadable = true;
+                    continue;
+                }
+            };
+            if self.any_unreadable {
+                issues::clear_unreadable(tx, book.id, book.version)?;
+            }
+            let mut deleted = book.deleted;
+            if let Some(patch) = self.pending.get(&book.id) {
+                if let Some(local) = books::load(tx, book.id)? {
+                    keep_pending(
+                        &mut fields,
+                        &mut deleted,
+                        patch,
+                        &Fields::of(&local.book),
+                        local.deleted,
+                    );
+                }
+            }
+            if let Some(stamp) = book.hlc.as_deref() {
+                if newest.is_none_or(|n| stamp > n) {
+                    newest = Some(stamp);
+                }
+            }
+            self.applied.changed += upsert.write(&ServerRow {
+                id: book.id,
+                fields: &fields,
+                deleted,
+                created_at: book.created_at.unwrap_or(now),
+                updated_at: book.updated_at.unwrap_or(now),
+                version: book.version,
+            })?;
+        }
+        if let Some(stamp) = newest {
+            if self.newest.as_deref().is_none_or(|n| stamp > n) {
+                self.newest = Some(stamp.to_owned());
+            }
+        }
+        Ok(())
     }
-    Ok(applied)
+
+    fn finish(self, tx: &Transaction<'_>, device_id: Uuid) -> Result<PullOutcome> {
+        if let Some(remote) = self.newest.and_then(|text| text.parse::<Stamp>().ok()) {
+            meta::observe(tx, device_id, &remote)?;
+        }
+        Ok(self.applied)
+    }
 }
 
 /// The fields of this device's pending `patch` keep their local values over the server's.
@@ -966,6 +1046,29 @@ mod tests {
             "a list with books keeps its indexes for the next download"
         );
         assert_eq!(book_indexes(&store)?, before, "nothing was dropped");
+        Ok(())
+    }
+
+    #[test]
+    fn a_pull_reaches_the_database_file_in_the_background() -> Result<()> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("books.sqlite3");
+        let mut replica = Replica::open(&path)?;
+        let before = std::fs::metadata(&path).expect("the file exists").len();
+        replica.apply_page(&page(book_rows(5_000, 1), 5_000))?;
+
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let mut size = before;
+        while size < before + 500_000 && std::time::Instant::now() < deadline {
+            #[allow(clippy::disallowed_methods)] // the poll of a condition, with its deadline
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            size = std::fs::metadata(&path).expect("the file exists").len();
+        }
+        assert!(
+            size >= before + 500_000,
+            "a pull's rows are copied from the log into the file without waiting for an edit or \
+             the app's idle checkpoint (the file grew from {before} to {size} bytes)"
+        );
         Ok(())
     }
 

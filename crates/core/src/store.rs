@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::fields::Fields;
 use crate::hlc::{self, Stamp};
 use crate::table::books::{self, SearchBy, StoredBook};
-use crate::table::meta::{self, Key};
+use crate::table::meta;
 use crate::table::outbox::{self, OutboxEntry};
 use crate::validate;
 
@@ -233,24 +233,7 @@ impl Store {
     /// checkpoint's fsyncs would make that one edit take milliseconds. Cheap when nothing
     /// changed.
     pub fn checkpoint(&mut self) -> Result<()> {
-        let (busy, log_pages, copied_pages): (i64, i64, i64) =
-            self.db
-                .conn
-                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
-                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-                })?;
-        tracing::trace!(busy, log_pages, copied_pages, "WAL checkpoint");
-        if busy == 0 && log_pages > 0 && copied_pages == log_pages && self.edited_since_checkpoint {
-            // The log is all copied, so the next write starts it over, and SQLite fsyncs the new
-            // log header inside that write. Make that write now, while idle, so the user's next
-            // edit does not pay for the fsync. It must change a value: SQLite skips a write that
-            // leaves a row as it was.
-            meta::set(
-                &self.db.conn,
-                Key::CheckpointedAt,
-                &hlc::wall_ms().to_string(),
-            )?;
-        }
+        crate::db::checkpoint(&self.db.conn, self.edited_since_checkpoint)?;
         self.edited_since_checkpoint = false;
         Ok(())
     }
