@@ -414,7 +414,13 @@ impl<T: TokenSource> SyncEngine<T> {
         }
     }
 
-    /// Fetches the pages after `cursor` up to `target` into `writer`, moving `cursor` along.
+    /// Fetches the pages after `cursor` up to `target` into `writer` and moves `cursor` to the
+    /// end. A long download is split in [`CHAINS`] consecutive parts of the version range, each
+    /// read by its own keyset chain at the same time: one chain is a request after another,
+    /// which keeps one CPU busy, and the machine has more. The writer applies pages as they
+    /// come (a row never replaces a newer version of itself), while the cursor each page
+    /// carries moves only through parts fetched to the end: a crash repeats rows, never skips
+    /// one.
     #[allow(clippy::too_many_arguments)] // the state of one download, passed down once
     async fn fetch_pages(
         &self,
@@ -426,44 +432,100 @@ impl<T: TokenSource> SyncEngine<T> {
         pushed: u64,
         total: u64,
     ) -> Result<Fetched> {
-        let mut rows = self.page(*cursor).await?;
+        let page = i64::from(self.inner.page_limit.load(Ordering::Relaxed));
+        let parts = if target - *cursor >= SPLIT_FROM_PAGES * page {
+            CHAINS
+        } else {
+            1
+        };
+        let download = Download {
+            parts: tokio::sync::Mutex::new(Parts::split(*cursor, target, parts)),
+            writer,
+            start,
+            target,
+            restarted,
+            pushed,
+            total,
+        };
+        let (first, second) =
+            tokio::try_join!(self.fetch_part(&download, 0), self.fetch_part(&download, 1))?;
+        *cursor = download.parts.into_inner().cursor();
+        Ok(match (first, second) {
+            (Fetched::Done, Fetched::Done) => Fetched::Done,
+            _ => Fetched::Restart,
+        })
+    }
+
+    /// Fetches part `index` of `download` (if there is one) by keyset pages, handing each to
+    /// the writer with the cursor of everything handed over so far.
+    async fn fetch_part(&self, download: &Download<'_>, index: usize) -> Result<Fetched> {
+        let (mut after, through) = match download.parts.lock().await.get(index) {
+            Some(part) => (part.after, part.through),
+            None => return Ok(Fetched::Done),
+        };
         loop {
+            let rows = self.page(after, through).await?;
             let last = rows.iter().rev().find_map(version_of);
-            if !rows.is_empty() && last.is_none_or(|version| version <= *cursor) {
+            if !rows.is_empty() && last.is_none_or(|version| version <= after) {
                 // A page must move the cursor; one that does not would repeat forever.
                 return Err(crate::Error::BadAnswer(format!(
-                    "sync_rows: a page after version {cursor} did not move past it"
+                    "sync_rows: a page after version {after} did not move past it"
                 )));
             }
-            let more = last.is_some_and(|version| version < target);
-            if !more && start > 0 && !restarted {
+            if let (Some(last), Some(through)) = (last, through) {
+                if last > through {
+                    return Err(crate::Error::BadAnswer(format!(
+                        "sync_rows: a page up to version {through} went on to {last}"
+                    )));
+                }
+            }
+            let done = match through {
+                // A bounded part ends with its bound, or with a page that has nothing left.
+                Some(through) => last.is_none_or(|version| version == through),
+                None => last.is_none_or(|version| version >= download.target),
+            };
+            after = match (done, through) {
+                (true, Some(through)) => through,
+                _ => last.unwrap_or(after),
+            };
+            let mut parts = download.parts.lock().await;
+            parts.advance(index, after, done);
+            let finished = parts.finished();
+            if finished && download.start > 0 && !download.restarted {
                 let end = self.inner.remote.head().await?;
-                if start < end.purged_through {
+                if download.start < end.purged_through {
                     return Ok(Fetched::Restart);
                 }
             }
-            *cursor = last.unwrap_or(*cursor);
-            writer
-                .send(PulledPage {
-                    rows,
-                    next_cursor: *cursor,
-                    has_more: more,
-                })
-                .await?;
-            if !more {
+            // Sent under the lock: pages reach the writer in the order their cursors grow.
+            if !rows.is_empty() || finished {
+                download
+                    .writer
+                    .send(PulledPage {
+                        rows,
+                        next_cursor: parts.cursor(),
+                        has_more: !finished,
+                    })
+                    .await?;
+            }
+            drop(parts);
+            if done {
                 return Ok(Fetched::Done);
             }
-            self.progress(pushed + writer.rows() as u64, Some(total));
-            rows = self.page(*cursor).await?;
+            self.progress(
+                download.pushed + download.writer.rows() as u64,
+                Some(download.total),
+            );
         }
     }
 
-    /// One page after `after`, halving the page size after a statement timeout or an answer
-    /// over [`crate::MAX_ANSWER_BYTES`] (down to one row; then the error stands).
-    async fn page(&self, after: i64) -> Result<Vec<Pulled>> {
+    /// One page after `after` (up to `through`), halving the page size after a statement
+    /// timeout or an answer over [`crate::MAX_ANSWER_BYTES`] (down to one row; then the error
+    /// stands).
+    async fn page(&self, after: i64, through: Option<i64>) -> Result<Vec<Pulled>> {
         loop {
             let size = self.inner.page_limit.load(Ordering::Relaxed);
-            match self.inner.remote.rows(after, size).await {
+            match self.inner.remote.rows_through(after, through, size).await {
                 Err(error)
                     if (is_statement_timeout(&error)
                         || matches!(error, crate::Error::TooLarge { .. }))
@@ -545,6 +607,89 @@ enum Fetched {
     Restart,
 }
 
+/// Keyset chains a long download is split between ([`SyncEngine::fetch_pages`] joins two).
+const CHAINS: usize = 2;
+const _: () = assert!(CHAINS == 2, "fetch_pages joins exactly two chains");
+/// A download is split when it spans at least this many full pages of versions.
+const SPLIT_FROM_PAGES: i64 = 20;
+
+/// One download shared by its chains.
+struct Download<'a> {
+    parts: tokio::sync::Mutex<Parts>,
+    writer: &'a PageWriter,
+    /// The cursor the download started from, and the head's version it goes to.
+    start: i64,
+    target: i64,
+    /// Whether this is the full re-download after a purge that committed during a pull.
+    restarted: bool,
+    /// For the progress shown: mutations pushed before, and all there is to do.
+    pushed: u64,
+    total: u64,
+}
+
+/// The version range of one download in consecutive parts, and how far each has been handed
+/// to the writer.
+#[derive(Debug)]
+struct Parts(Vec<Part>);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Part {
+    /// Every version of the part up to this one has been handed over.
+    after: i64,
+    /// The part's last version; `None` for the last part, which runs to the newest row.
+    through: Option<i64>,
+    done: bool,
+}
+
+impl Parts {
+    /// `(cursor, target]` in `count` parts of equal width (one when it is too narrow).
+    fn split(cursor: i64, target: i64, count: usize) -> Parts {
+        let count = i64::try_from(count.max(1)).unwrap_or(1);
+        let width = (target - cursor) / count;
+        if width < 1 {
+            return Parts(vec![Part {
+                after: cursor,
+                through: None,
+                done: false,
+            }]);
+        }
+        Parts(
+            (0..count)
+                .map(|i| Part {
+                    after: cursor + i * width,
+                    through: (i + 1 < count).then_some(cursor + (i + 1) * width),
+                    done: false,
+                })
+                .collect(),
+        )
+    }
+
+    fn get(&self, index: usize) -> Option<Part> {
+        self.0.get(index).copied()
+    }
+
+    fn advance(&mut self, index: usize, after: i64, done: bool) {
+        if let Some(part) = self.0.get_mut(index) {
+            part.after = after;
+            part.done = done;
+        }
+    }
+
+    fn finished(&self) -> bool {
+        self.0.iter().all(|part| part.done)
+    }
+
+    /// The cursor a crash may resume from: the end of what was handed over of the first part
+    /// not fetched to its end (parts after it may have been handed over in part only).
+    fn cursor(&self) -> i64 {
+        self.0
+            .iter()
+            .find(|part| !part.done)
+            .or(self.0.last())
+            .map_or(0, |part| part.after)
+    }
+}
+
 /// Rows a transaction of the pull takes at most (then it commits, cursor included).
 const ROWS_PER_TRANSACTION: usize = 10_000;
 /// How long a transaction waits for more pages before committing those it has, so a slow
@@ -553,9 +698,10 @@ const TRANSACTION_WAIT: Duration = Duration::from_millis(400);
 /// Pages fetched ahead of the writer at most.
 const PAGES_AHEAD: usize = 12;
 
-/// Writes pulled pages while the next ones are fetched: each transaction takes the pages that
-/// arrived (up to [`ROWS_PER_TRANSACTION`] rows, waiting at most [`TRANSACTION_WAIT`] for
-/// them) and moves the cursor to its last page's end in the same transaction.
+/// Writes pulled pages while the next ones are fetched, on a blocking thread: a transaction
+/// begins with the first page that arrives, applies each following page as it comes (up to
+/// [`ROWS_PER_TRANSACTION`] rows, or until [`TRANSACTION_WAIT`] has passed), and moves the
+/// cursor to its last page's end as it commits.
 struct PageWriter {
     pages: mpsc::Sender<PulledPage>,
     rows: Arc<AtomicUsize>,
@@ -567,26 +713,26 @@ impl PageWriter {
         let (pages, mut incoming) = mpsc::channel::<PulledPage>(PAGES_AHEAD);
         let rows = Arc::new(AtomicUsize::new(0));
         let counted = Arc::clone(&rows);
-        let task = tokio::spawn(async move {
+        let runtime = tokio::runtime::Handle::current();
+        let task = tokio::task::spawn_blocking(move || {
             let mut total = bookwish_core::PullOutcome::default();
-            while let Some(first) = incoming.recv().await {
+            while let Some(first) = runtime.block_on(incoming.recv()) {
                 let deadline = Instant::now() + TRANSACTION_WAIT;
-                let mut size = first.rows.len();
-                let mut end = !first.has_more;
-                let mut batch = vec![first];
-                while !end && size < ROWS_PER_TRANSACTION {
-                    match tokio::time::timeout_at(deadline, incoming.recv()).await {
-                        Ok(Some(page)) => {
-                            size += page.rows.len();
-                            end = !page.has_more;
-                            batch.push(page);
-                        }
-                        Ok(None) | Err(_) => break,
-                    }
-                }
-                let db = Arc::clone(&db);
-                let done =
-                    tokio::task::spawn_blocking(move || lock(&db).apply_pages(&batch)).await??;
+                let mut first = Some(first);
+                let mut size = 0;
+                let mut end = false;
+                let done = lock(&db).apply_pages_from(|| {
+                    let page = match first.take() {
+                        Some(page) => page,
+                        None if end || size >= ROWS_PER_TRANSACTION => return None,
+                        None => runtime
+                            .block_on(tokio::time::timeout_at(deadline, incoming.recv()))
+                            .ok()??,
+                    };
+                    size += page.rows.len();
+                    end = !page.has_more;
+                    Some(page)
+                })?;
                 counted.fetch_add(done.rows, Ordering::Relaxed);
                 total.rows += done.rows;
                 total.changed += done.changed;
@@ -786,6 +932,64 @@ async fn run<T: TokenSource>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_download_splits_into_consecutive_parts_the_last_one_open() {
+        let parts = Parts::split(100, 200_100, 2);
+        assert_eq!(
+            parts.0,
+            vec![
+                Part {
+                    after: 100,
+                    through: Some(100_100),
+                    done: false
+                },
+                Part {
+                    after: 100_100,
+                    through: None,
+                    done: false
+                },
+            ],
+            "the parts cover (cursor, target] and beyond without a gap"
+        );
+        assert_eq!(
+            Parts::split(5, 5, 2).0.len(),
+            1,
+            "an empty range is one open part"
+        );
+    }
+
+    #[test]
+    fn the_cursor_moves_only_through_parts_fetched_to_their_end() {
+        let mut parts = Parts::split(0, 2_000, 2);
+        assert_eq!(parts.cursor(), 0, "nothing handed over yet");
+        parts.advance(1, 1_500, false);
+        assert_eq!(
+            parts.cursor(),
+            0,
+            "the second part's pages move no cursor while the first is unfinished"
+        );
+        parts.advance(0, 700, false);
+        assert_eq!(
+            parts.cursor(),
+            700,
+            "the first part's progress is the cursor"
+        );
+        parts.advance(0, 1_000, true);
+        assert_eq!(
+            parts.cursor(),
+            1_500,
+            "once the first part is complete, the second one's progress counts"
+        );
+        assert!(!parts.finished(), "the last part is still open");
+        parts.advance(1, 2_000, true);
+        assert!(parts.finished(), "every part is complete");
+        assert_eq!(
+            parts.cursor(),
+            2_000,
+            "the cursor is the end of the last part"
+        );
+    }
 
     #[test]
     fn backoff_stays_within_the_doubling_ceiling() {

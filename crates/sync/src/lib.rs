@@ -27,7 +27,10 @@
 //!
 //! - A batch retried after a lost answer is answered "duplicate": nothing applies twice.
 //! - Pulled pages and their cursor commit together — several pages per transaction while the
-//!   next ones are fetched, so a crash repeats pages and never skips one; the device's pending
+//!   next ones are fetched, so a crash repeats pages and never skips one. A long download is
+//!   fetched by two keyset chains over the two halves of its version range at once; pages are
+//!   written as they come (a row never replaces a newer version of itself), and the cursor
+//!   moves into the second half only once the first has arrived whole. The device's pending
 //!   fields stay on top; a row the app cannot read is kept aside and the pull goes on (all in
 //!   the replica). A download into an empty list builds the list's indexes once, at its end.
 //! - [`SyncHandle::changes`] moves only when a sync changed books here: the echo of this

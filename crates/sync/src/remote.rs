@@ -402,13 +402,29 @@ impl<T: TokenSource> Remote<T> {
     /// server caps pages at 1000). Rows are decoded in one go; when that fails, one by one, so
     /// a row this version cannot read is handed on as such.
     pub async fn rows(&self, after: i64, max: u32) -> Result<Vec<Pulled>> {
+        self.rows_through(after, None, max).await
+    }
+
+    /// [`Remote::rows`] with versions up to `through` only, when given: one part of a
+    /// download split between several keyset chains.
+    pub async fn rows_through(
+        &self,
+        after: i64,
+        through: Option<i64>,
+        max: u32,
+    ) -> Result<Vec<Pulled>> {
         let bytes = self
             .send(|token| {
-                self.builder("sync_rows", token)
+                let rows = self
+                    .builder("sync_rows", token)
                     .select(ROW_COLUMNS)
-                    .gt("version", after.to_string())
-                    .order("version.asc")
-                    .limit(max.clamp(1, 1000) as usize)
+                    .gt("version", after.to_string());
+                match through {
+                    Some(through) => rows.lte("version", through.to_string()),
+                    None => rows,
+                }
+                .order("version.asc")
+                .limit(max.clamp(1, 1000) as usize)
             })
             .await?;
         if let Ok(rows) = serde_json::from_slice::<Vec<ServerBook>>(&bytes) {

@@ -2,6 +2,7 @@
 //! arrive whole and in order, an interrupted first download keeps the list's indexes, and the
 //! window is told to reload only when a sync changed books here.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -102,6 +103,100 @@ async fn only_a_sync_that_changed_books_here_tells_the_window() {
     );
     handle.shutdown();
     let _ = task.await;
+}
+
+/// Each book's server version in the file at `path`, by id, and the pull cursor saved there.
+fn versions_and_cursor(path: &std::path::Path) -> (BTreeMap<String, i64>, i64) {
+    #[allow(clippy::disallowed_methods)] // reads what the core stored, behind its back
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let versions = conn
+        .prepare("SELECT id, server_version FROM books WHERE server_version IS NOT NULL")
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let cursor = conn
+        .query_row(
+            "SELECT CAST(value AS INTEGER) FROM sync_meta WHERE key = 'sync_cursor'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap_or(0);
+    (versions, cursor)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_split_download_cut_midway_saved_no_cursor_past_a_missing_row() {
+    let stack = stack().await;
+    let lease = lease().await;
+    let tokens = LoginTokens::login(stack, lease.user).await;
+    let mut a = Device::new(&stack.rest_url(), &tokens);
+    for i in 0..2_500 {
+        a.store_add(&draft(&format!("Book {i:04}")));
+    }
+    a.sync().await;
+    let (server, _) = versions_and_cursor(&a.path);
+    assert_eq!(server.len(), 2_500, "every book reached the server");
+
+    // 25 pages of 100: the download is split between two keyset chains.
+    let proxy = Proxy::start(stack.ports().rest).await;
+    let mut b = Device::new(&proxy.url, &tokens);
+    let mut config = crate::support::config(&proxy.url);
+    config.pull_page = 100;
+    b.engine = bookwish_sync::SyncEngine::open(
+        &b.path,
+        config,
+        crate::support::http(),
+        crate::support::Shared(std::sync::Arc::clone(&tokens)),
+    )
+    .unwrap();
+    let cut_after = proxy.faults.pulls.load(Ordering::SeqCst) + 8;
+    let cutter = {
+        let faults = std::sync::Arc::clone(&proxy.faults);
+        tokio::spawn(async move {
+            while faults.pulls.load(Ordering::SeqCst) < cut_after {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            faults.cut_next_pull.store(true, Ordering::SeqCst);
+        })
+    };
+    let failed = b.engine.sync_once().await;
+    cutter.abort();
+    assert!(failed.is_err(), "a lost page answer fails this sync");
+    assert!(
+        proxy.faults.bounded_pulls.load(Ordering::SeqCst) > 0,
+        "a download of 25 pages is fetched in parts, the first one bounded above"
+    );
+
+    let (kept, cursor) = versions_and_cursor(&b.path);
+    let missing: Vec<_> = server
+        .iter()
+        .filter(|(id, version)| **version <= cursor && !kept.contains_key(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "every version up to the saved cursor {cursor} is stored; missing: {missing:?}"
+    );
+    assert!(
+        kept.len() < 2_500,
+        "the cut left part of the download for the next sync ({} books)",
+        kept.len()
+    );
+
+    let report = b.sync().await;
+    assert_eq!(
+        b.books(),
+        a.books(),
+        "the next sync completes the download: no row skipped"
+    );
+    assert_eq!(
+        report.pulled,
+        server.values().filter(|version| **version > cursor).count(),
+        "it pulls again exactly the versions past the saved cursor"
+    );
+    let list = b.store.list(&Default::default()).unwrap();
+    assert_eq!(list.books.len(), 2_500, "the window lists every book");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

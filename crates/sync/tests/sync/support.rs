@@ -328,6 +328,8 @@ pub struct Faults {
     pub pushes: AtomicUsize,
     /// Pull pages (`GET /sync_rows`) forwarded.
     pub pulls: AtomicUsize,
+    /// Those of them bounded above (`version=lte.`): one part of a download split in two.
+    pub bounded_pulls: AtomicUsize,
     /// Answers cut.
     pub cuts: AtomicUsize,
 }
@@ -403,6 +405,10 @@ async fn proxy_connection(client: TcpStream, upstream: TcpStream, faults: Arc<Fa
                 || head.starts_with(b"POST /rpc/sync_pull")
             {
                 faults_up.pulls.fetch_add(1, Ordering::SeqCst);
+                let line = buf[..n].split(|&b| b == b'\n').next().unwrap_or_default();
+                if line.windows(12).any(|w| w == b"version=lte.") {
+                    faults_up.bounded_pulls.fetch_add(1, Ordering::SeqCst);
+                }
                 if faults_up.cut_next_pull.swap(false, Ordering::SeqCst) {
                     cut_up.store(true, Ordering::SeqCst);
                 }
