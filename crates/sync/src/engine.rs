@@ -692,16 +692,20 @@ impl Parts {
 
 /// Rows a transaction of the pull takes at most (then it commits, cursor included).
 const ROWS_PER_TRANSACTION: usize = 10_000;
-/// How long a transaction waits for more pages before committing those it has, so a slow
-/// network still shows progress and a crash repeats little.
+/// How long a transaction lasts at most before it commits the pages it has, so a slow network
+/// still shows progress and a crash repeats little.
 const TRANSACTION_WAIT: Duration = Duration::from_millis(400);
+/// How long an open transaction waits for the next page before it commits the pages it has:
+/// it holds the write lock meanwhile, which a local edit waits for. A fast download's pages
+/// come every few milliseconds.
+const PAGE_GRACE: Duration = Duration::from_millis(25);
 /// Pages fetched ahead of the writer at most.
 const PAGES_AHEAD: usize = 12;
 
 /// Writes pulled pages while the next ones are fetched, on a blocking thread: a transaction
 /// begins with the first page that arrives, applies each following page as it comes (up to
-/// [`ROWS_PER_TRANSACTION`] rows, or until [`TRANSACTION_WAIT`] has passed), and moves the
-/// cursor to its last page's end as it commits.
+/// [`ROWS_PER_TRANSACTION`] rows, until [`TRANSACTION_WAIT`] has passed, or until no page came
+/// for [`PAGE_GRACE`]), and moves the cursor to its last page's end as it commits.
 struct PageWriter {
     pages: mpsc::Sender<PulledPage>,
     rows: Arc<AtomicUsize>,
@@ -725,9 +729,12 @@ impl PageWriter {
                     let page = match first.take() {
                         Some(page) => page,
                         None if end || size >= ROWS_PER_TRANSACTION => return None,
-                        None => runtime
-                            .block_on(tokio::time::timeout_at(deadline, incoming.recv()))
-                            .ok()??,
+                        None => {
+                            let wait = deadline.min(Instant::now() + PAGE_GRACE);
+                            runtime
+                                .block_on(tokio::time::timeout_at(wait, incoming.recv()))
+                                .ok()??
+                        }
                     };
                     size += page.rows.len();
                     end = !page.has_more;
