@@ -242,8 +242,8 @@ pub(crate) fn checkpoint(conn: &Connection, restart: bool) -> Result<()> {
     tracing::trace!(busy, log_pages, copied_pages, "WAL checkpoint");
     if restart && busy == 0 && log_pages > 0 && copied_pages == log_pages {
         // The log is all copied, so the next write starts it over, and SQLite fsyncs the new
-        // log header inside that write. Make that write now, while idle. It must change a
-        // value: SQLite skips a write that leaves a row as it was.
+        // log header inside that write. Make that write here, off the path of an edit. It must
+        // change a value: SQLite skips a write that leaves a row as it was.
         meta::set(
             conn,
             Key::CheckpointedAt,

@@ -15,8 +15,9 @@ pub(crate) enum Key {
     DeviceId,
     /// The clock's last stamp.
     Hlc,
-    /// When the store last restarted the log while idle (ms); written only so that restart is
-    /// a real write.
+    /// When the log was last restarted after a checkpoint (ms): by the store while idle, or by
+    /// the replica's checkpoint thread after a pull. Written only so that restart is a real
+    /// write.
     CheckpointedAt,
     /// The pull cursor: the highest server version applied.
     Cursor,
