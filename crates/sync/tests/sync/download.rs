@@ -2,13 +2,14 @@
 //! arrive whole and in order, an interrupted first download keeps the list's indexes, and the
 //! window is told to reload only when a sync changed books here.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bookwish_ipc::BookDraft;
 
-use crate::support::{eventually, lease, stack, Device, LoginTokens, Proxy};
+use crate::support::{
+    eventually, lease, local_versions_and_cursor, stack, Device, LoginTokens, Proxy,
+};
 
 fn draft(title: &str) -> BookDraft {
     BookDraft {
@@ -105,27 +106,6 @@ async fn only_a_sync_that_changed_books_here_tells_the_window() {
     let _ = task.await;
 }
 
-/// Each book's server version in the file at `path`, by id, and the pull cursor saved there.
-fn versions_and_cursor(path: &std::path::Path) -> (BTreeMap<String, i64>, i64) {
-    #[allow(clippy::disallowed_methods)] // reads what the core stored, behind its back
-    let conn = rusqlite::Connection::open(path).unwrap();
-    let versions = conn
-        .prepare("SELECT id, server_version FROM books WHERE server_version IS NOT NULL")
-        .unwrap()
-        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
-        .unwrap()
-        .collect::<rusqlite::Result<_>>()
-        .unwrap();
-    let cursor = conn
-        .query_row(
-            "SELECT CAST(value AS INTEGER) FROM sync_meta WHERE key = 'sync_cursor'",
-            [],
-            |row| row.get(0),
-        )
-        .unwrap_or(0);
-    (versions, cursor)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_split_download_cut_midway_saved_no_cursor_past_a_missing_row() {
     let stack = stack().await;
@@ -136,7 +116,7 @@ async fn a_split_download_cut_midway_saved_no_cursor_past_a_missing_row() {
         a.store_add(&draft(&format!("Book {i:04}")));
     }
     a.sync().await;
-    let (server, _) = versions_and_cursor(&a.path);
+    let (server, _) = local_versions_and_cursor(&a.path);
     assert_eq!(server.len(), 2_500, "every book reached the server");
 
     // 25 pages of 100: the download is split between two keyset chains.
@@ -169,7 +149,7 @@ async fn a_split_download_cut_midway_saved_no_cursor_past_a_missing_row() {
         "a download of 25 pages is fetched in parts, the first one bounded above"
     );
 
-    let (kept, cursor) = versions_and_cursor(&b.path);
+    let (kept, cursor) = local_versions_and_cursor(&b.path);
     let missing: Vec<_> = server
         .iter()
         .filter(|(id, version)| **version <= cursor && !kept.contains_key(*id))

@@ -298,6 +298,27 @@ pub async fn server_seq(stack: &Stack, user: TestUser) -> i64 {
         .expect("a number")
 }
 
+/// Each book's server version in the file at `path`, by id, and the pull cursor saved there.
+pub fn local_versions_and_cursor(path: &std::path::Path) -> (BTreeMap<String, i64>, i64) {
+    #[allow(clippy::disallowed_methods)] // reads what the core stored, behind its back
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let versions = conn
+        .prepare("SELECT id, server_version FROM books WHERE server_version IS NOT NULL")
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let cursor = conn
+        .query_row(
+            "SELECT CAST(value AS INTEGER) FROM sync_meta WHERE key = 'sync_cursor'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap_or(0);
+    (versions, cursor)
+}
+
 /// Polls `check` until it holds or `deadline` passes.
 pub async fn eventually<F, Fut>(deadline: Duration, what: &str, mut check: F)
 where
