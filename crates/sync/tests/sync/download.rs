@@ -3,6 +3,7 @@
 //! window is told to reload only when a sync changed books here.
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bookwish_ipc::BookDraft;
@@ -106,6 +107,40 @@ async fn only_a_sync_that_changed_books_here_tells_the_window() {
     let _ = task.await;
 }
 
+/// Gives `device` an engine that pulls pages of 100 rows through `proxy`.
+fn pull_pages_of_100(device: &mut Device, proxy: &Proxy, tokens: &Arc<LoginTokens>) {
+    let mut config = crate::support::config(&proxy.url);
+    config.pull_page = 100;
+    device.engine = bookwish_sync::SyncEngine::open(
+        &device.path,
+        config,
+        crate::support::http(),
+        crate::support::Shared(Arc::clone(tokens)),
+    )
+    .unwrap();
+}
+
+/// Syncs `device` while `proxy` loses the answer of the page after the next `pages`.
+async fn sync_cut_after_pages(
+    device: &Device,
+    proxy: &Proxy,
+    pages: usize,
+) -> bookwish_sync::Result<bookwish_sync::SyncReport> {
+    let cut_after = proxy.faults.pulls.load(Ordering::SeqCst) + pages;
+    let cutter = {
+        let faults = Arc::clone(&proxy.faults);
+        tokio::spawn(async move {
+            while faults.pulls.load(Ordering::SeqCst) < cut_after {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            faults.cut_next_pull.store(true, Ordering::SeqCst);
+        })
+    };
+    let result = device.engine.sync_once().await;
+    cutter.abort();
+    result
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_split_download_cut_midway_saved_no_cursor_past_a_missing_row() {
     let stack = stack().await;
@@ -122,27 +157,8 @@ async fn a_split_download_cut_midway_saved_no_cursor_past_a_missing_row() {
     // 25 pages of 100: the download is split between two keyset chains.
     let proxy = Proxy::start(stack.ports().rest).await;
     let mut b = Device::new(&proxy.url, &tokens);
-    let mut config = crate::support::config(&proxy.url);
-    config.pull_page = 100;
-    b.engine = bookwish_sync::SyncEngine::open(
-        &b.path,
-        config,
-        crate::support::http(),
-        crate::support::Shared(std::sync::Arc::clone(&tokens)),
-    )
-    .unwrap();
-    let cut_after = proxy.faults.pulls.load(Ordering::SeqCst) + 8;
-    let cutter = {
-        let faults = std::sync::Arc::clone(&proxy.faults);
-        tokio::spawn(async move {
-            while faults.pulls.load(Ordering::SeqCst) < cut_after {
-                tokio::time::sleep(Duration::from_millis(1)).await;
-            }
-            faults.cut_next_pull.store(true, Ordering::SeqCst);
-        })
-    };
-    let failed = b.engine.sync_once().await;
-    cutter.abort();
+    pull_pages_of_100(&mut b, &proxy, &tokens);
+    let failed = sync_cut_after_pages(&b, &proxy, 8).await;
     assert!(failed.is_err(), "a lost page answer fails this sync");
     assert!(
         proxy.faults.bounded_pulls.load(Ordering::SeqCst) > 0,
@@ -192,31 +208,12 @@ async fn a_first_download_cut_midway_keeps_every_page_and_the_list_indexes() {
 
     let proxy = Proxy::start(stack.ports().rest).await;
     let mut b = Device::new(&proxy.url, &tokens);
-    let mut config = crate::support::config(&proxy.url);
-    config.pull_page = 100;
-    b.engine = bookwish_sync::SyncEngine::open(
-        &b.path,
-        config,
-        crate::support::http(),
-        crate::support::Shared(std::sync::Arc::clone(&tokens)),
-    )
-    .unwrap();
+    pull_pages_of_100(&mut b, &proxy, &tokens);
     let indexes = book_indexes(&b.path);
     assert!(indexes.len() >= 4, "a new file has the list's indexes");
 
     // The sixth page's answer is lost: the pull fails after some pages were written.
-    let cut_after = proxy.faults.pulls.load(Ordering::SeqCst) + 5;
-    let cutter = {
-        let faults = std::sync::Arc::clone(&proxy.faults);
-        tokio::spawn(async move {
-            while faults.pulls.load(Ordering::SeqCst) < cut_after {
-                tokio::time::sleep(Duration::from_millis(1)).await;
-            }
-            faults.cut_next_pull.store(true, Ordering::SeqCst);
-        })
-    };
-    let failed = b.engine.sync_once().await;
-    cutter.abort();
+    let failed = sync_cut_after_pages(&b, &proxy, 5).await;
     assert!(failed.is_err(), "a lost page answer fails this sync");
     assert_eq!(
         book_indexes(&b.path),
