@@ -6,7 +6,8 @@
 //!
 //! SQLite cannot run Rust, so a migration that must compute values with the app's own code (0004
 //! rewrites the folded columns with [`crate::fold::fold`]) runs a hook after its SQL, inside the
-//! same transaction: the database is never seen half-migrated.
+//! same transaction: the database is never seen half-migrated. So does one that edits a table's
+//! definition in place (0005): SQLite needs the new schema version set as a literal.
 
 use std::sync::LazyLock;
 
@@ -31,6 +32,10 @@ pub(crate) static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
             include_str!("../migrations/sqlite/0004_isbn_fold_imports.sql"),
             refold,
         ),
+        M::up_with_hook(
+            include_str!("../migrations/sqlite/0005_status_check_without_a_list.sql"),
+            reload_schema,
+        ),
     ])
 });
 
@@ -42,6 +47,14 @@ fn refold(tx: &Transaction<'_>) -> HookResult {
         other => HookError::Hook(other.to_string()),
     })?;
     tracing::info!(rows, "folded titles and authors rewritten");
+    Ok(())
+}
+
+/// 0005's hook: the last step of editing a table's definition in `sqlite_schema` — a new schema
+/// version, so that every other connection open on the file reads the definition again.
+fn reload_schema(tx: &Transaction<'_>) -> HookResult {
+    let version: i64 = tx.query_row("PRAGMA schema_version", [], |row| row.get(0))?;
+    tx.pragma_update(None, "schema_version", version + 1)?;
     Ok(())
 }
 
@@ -88,6 +101,75 @@ mod tests {
     #[test]
     fn migrations_validate() -> Result<(), rusqlite_migration::Error> {
         MIGRATIONS.validate()
+    }
+
+    /// The opcodes SQLite runs for `sql` on `conn` (`EXPLAIN`).
+    fn opcodes(conn: &rusqlite::Connection, sql: &str) -> rusqlite::Result<Vec<String>> {
+        let mut statement = conn.prepare(&format!("EXPLAIN {sql}"))?;
+        // Parameters left unbound: EXPLAIN only compiles the statement.
+        let mut rows = statement.raw_query();
+        let mut ops = Vec::new();
+        while let Some(row) = rows.next()? {
+            ops.push(row.get(1)?);
+        }
+        Ok(ops)
+    }
+
+    #[test]
+    fn checking_a_book_against_the_schema_builds_no_table_per_row() -> crate::Result<()> {
+        #[allow(clippy::disallowed_methods)] // a test's own scratch database
+        let mut conn = rusqlite::Connection::open_in_memory()?;
+        MIGRATIONS.to_latest(&mut conn)?;
+        // Every CHECK of `books` runs on an insert; an update runs those of the columns it sets.
+        for sql in [
+            "INSERT INTO books (id, title, author, status, notes, rating, started_on, finished_on,
+                                deleted, created_at, updated_at, server_version, title_fold,
+                                author_fold, isbn)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            "UPDATE books SET status = ?2, title = ?3, isbn = ?4 WHERE id = ?1",
+        ] {
+            let ops = opcodes(&conn, sql)?;
+            assert!(
+                !ops.iter().any(|op| op == "OpenEphemeral"),
+                "writing one book must not build a temporary table to check it (an `IN` list of \
+                 three or more values in a CHECK does, for every row): {sql}"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_schema_still_refuses_a_status_the_app_does_not_know() -> crate::Result<()> {
+        #[allow(clippy::disallowed_methods)] // a test's own scratch database
+        let mut conn = rusqlite::Connection::open_in_memory()?;
+        MIGRATIONS.to_latest(&mut conn)?;
+        let insert = |n: u32, status: &str| {
+            conn.execute(
+                "INSERT INTO books (id, title, status, created_at, updated_at, title_fold,
+                                    author_fold)
+                 VALUES (?1, 'Dune', ?2, 1, 1, 'dune', '')",
+                (format!("00000000-0000-7000-8000-{n:012}"), status),
+            )
+        };
+        for (n, status) in ["Wishlist", "Reading", "Finished"].into_iter().enumerate() {
+            assert!(
+                insert(u32::try_from(n).unwrap_or(0), status).is_ok(),
+                "the schema stores each of the three statuses, {status} included"
+            );
+        }
+        for (n, status) in ["Lost", "reading", ""].into_iter().enumerate() {
+            let refused = insert(10 + u32::try_from(n).unwrap_or(0), status);
+            assert!(
+                matches!(
+                    &refused,
+                    Err(rusqlite::Error::SqliteFailure(error, _))
+                        if error.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_CHECK
+                ),
+                "a status outside the three is refused by the table's CHECK, {status:?} \
+                 included: {refused:?}"
+            );
+        }
+        Ok(())
     }
 
     #[test]
