@@ -13,7 +13,8 @@ TARGET=${CARGO_TARGET_DIR:-$PWD/target}
 
 # What ships inside the app, named one by one: a server-side or test-only crate added to the
 # workspace (crates/stack, crates/e2e, a webhook service) is not cross-built by accident.
-APP_PACKAGES=(-p bookwish -p bookwish-core -p bookwish-ipc -p bookwish-config -p bookwish-auth -p bookwish-sync)
+APP_PACKAGES=(-p bookwish -p bookwish-core -p bookwish-ipc -p bookwish-config -p bookwish-auth -p bookwish-sync
+  -p bookwish-webkit)
 # The shipped crates with no C inside (no build script that needs a C compiler and an OS SDK):
 # these can be checked for macOS here. The rest needs Apple's SDK: the release workflow's macOS
 # job lints them on a Mac.
@@ -33,9 +34,9 @@ fi
 if [ "${BOOKWISH_LINT_NATIVE:-1}" != 0 ]; then
   echo "==> cargo clippy (native)" >&2
   cargo clippy --workspace --all-targets --locked -- -D warnings
-  # The end-to-end tests are `test = false` (run by name after `tauri build`), and --all-targets
+  # The end-to-end and WebKit tests are `test = false` (run by name, under Xvfb), and --all-targets
   # overrides --test: a second, cheap call with the same package set.
-  cargo clippy --workspace --test e2e --test installed --locked -- -D warnings
+  cargo clippy --workspace --test e2e --test installed --test webkit --locked -- -D warnings
 fi
 echo "==> cargo clippy (src-ui, wasm32)" >&2
 cargo clippy -p bookwish-ui --target wasm32-unknown-unknown --locked -- -D warnings

@@ -33,7 +33,8 @@ BOOKWISH_LINT_NATIVE=0 scripts/lint.sh
 # --all-targets -- -D warnings` would, while the dependencies are compiled once, for real, and
 # the test binaries come out linked. Every `cargo test` below runs with the same environment
 # and the same package set (--workspace), so nothing is compiled twice; the end-to-end tests
-# are `test = false` targets in crates/e2e, run by name once the app is built.
+# are `test = false` targets in crates/e2e, run by name once the app is built (and the
+# WebKitGTK one in crates/webkit, under Xvfb).
 # (CLIPPY_ARGS is how `cargo clippy` hands its arguments to clippy-driver.) `tauri build` runs
 # without it: the shipped binary is compiled by plain rustc.
 # The test binaries are linked by mold (Debian's package): some forty of them, each linking
@@ -43,7 +44,7 @@ LINT_CARGO=(env "RUSTC_WORKSPACE_WRAPPER=$(rustup which clippy-driver)"
   "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS=-C link-arg=-fuse-ld=mold" cargo)
 step "clippy (native, every target) and the test build"
 "${LINT_CARGO[@]}" test --workspace --all-targets --locked --no-run
-"${LINT_CARGO[@]}" test --workspace --test e2e --test installed --locked --no-run
+"${LINT_CARGO[@]}" test --workspace --test e2e --test installed --test webkit --locked --no-run
 
 # Test output goes to a file first, then to the log: a helper process that outlived its test
 # must not keep a pipe (and so this script) open.
@@ -60,6 +61,10 @@ export NO_AT_BRIDGE=1
 
 step "unit and integration tests"
 run_logged test-output/cargo-test.log "${LINT_CARGO[@]}" test --workspace --locked
+
+# WebKitGTK's settings need a running GTK, so a display.
+step "WebKitGTK feature switches (Xvfb)"
+run_logged test-output/webkit.log xvfb-run -a "${LINT_CARGO[@]}" test --workspace --test webkit --locked
 
 step "tauri build (.deb and .rpm)"
 tauri build --bundles deb,rpm 2>&1 | tail -n 20

@@ -5,7 +5,8 @@
 //! commands declared in `bookwish_ipc::commands` (commands.rs: one `Handle` impl each; the Tauri
 //! handlers are generated from the declaration list).
 //! Import and export (`transfer`) open the OS file dialogs from Rust: the window never sees a
-//! path. `webview` sets WebKitGTK's environment for the machine before the window exists.
+//! path. `webview` sets WebKitGTK's environment for the machine before the window exists, and
+//! the window's WebKit features once it does.
 
 mod account;
 mod arg;
@@ -72,6 +73,9 @@ pub fn run() -> anyhow::Result<()> {
 }
 
 fn setup(app: &AppHandle) -> anyhow::Result<()> {
+    if let Some(window) = app.get_webview_window("main") {
+        webview::configure(&window);
+    }
     let override_dir = std::env::var_os(DATA_DIR_ENV).map(PathBuf::from);
     let paths = Paths::resolve(
         override_dir.as_deref(),
