@@ -73,9 +73,6 @@ pub fn run() -> anyhow::Result<()> {
 }
 
 fn setup(app: &AppHandle) -> anyhow::Result<()> {
-    if let Some(window) = app.get_webview_window("main") {
-        webview::configure(&window);
-    }
     let override_dir = std::env::var_os(DATA_DIR_ENV).map(PathBuf::from);
     let paths = Paths::resolve(
         override_dir.as_deref(),
@@ -85,6 +82,10 @@ fn setup(app: &AppHandle) -> anyhow::Result<()> {
     bookwish_core::accounts::create_private_dir(&paths.data_dir)
         .with_context(|| format!("cannot create {}", paths.data_dir.display()))?;
     app.manage(LogGuard(init_logging(&paths)?));
+    // Early, before the page lays out its list; after logging, so a warning is kept.
+    if let Some(window) = app.get_webview_window("main") {
+        webview::configure(&window);
+    }
 
     let version = app.package_info().version.to_string();
     tracing::info!(%version, data_dir = %paths.data_dir.display(), "Bookwish starting");
