@@ -23,7 +23,14 @@ if [ -z "${BOOKWISH_TEST_SESSION:-}" ]; then
   export HOME=$scratch/home XDG_DATA_HOME=$scratch/home/.local/share XDG_CONFIG_HOME=$scratch/home/.config
   exec dbus-run-session -- "$0" "$@"
 fi
-echo -n bookwish-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1 || true
+# The keychain is unlocked again right before each step of tests that use it: once, in a clean
+# run, the daemon started here was gone 23 minutes later, when the tests began (cause unknown),
+# and the Secret Service that D-Bus then started had its collection locked.
+unlock_keychain() {
+  echo -n bookwish-test | gnome-keyring-daemon --replace --unlock --components=secrets \
+    >/dev/null 2>&1 || true
+}
+unlock_keychain
 
 step "lint (fmt; clippy for wasm32, Windows and macOS; actionlint)"
 BOOKWISH_LINT_NATIVE=0 scripts/lint.sh
@@ -60,6 +67,7 @@ run_logged() { # log-file command...
 export NO_AT_BRIDGE=1
 
 step "unit and integration tests"
+unlock_keychain
 run_logged test-output/cargo-test.log "${LINT_CARGO[@]}" test --workspace --locked
 
 # WebKitGTK's settings need a running GTK, so a display.
@@ -72,6 +80,7 @@ ls -l "$TARGET"/release/bundle/deb/*.deb "$TARGET"/release/bundle/rpm/*.rpm
 scripts/check-bundles.sh
 
 step "end-to-end tests of the built app (Xvfb + WebDriver)"
+unlock_keychain
 BOOKWISH_E2E_APP="$TARGET/release/bookwish" run_logged test-output/e2e.log \
   xvfb-run -a -s '-screen 0 1280x800x24' \
   "${LINT_CARGO[@]}" test --workspace --test e2e --locked -- --test-threads=1
@@ -80,6 +89,7 @@ BOOKWISH_E2E_APP="$TARGET/release/bookwish" run_logged test-output/e2e.log \
 # the desktop's bookwish:// handler (xdg-open → gio), uninstalled and reinstalled. Needs root or
 # password-less sudo; it removes the package again at the end.
 step "install test of the .deb (apt-get install, gio deep link, reinstall)"
+unlock_keychain
 deb=$(ls "$TARGET"/release/bundle/deb/*.deb | head -n 1)
 BOOKWISH_E2E_DEB="$deb" BOOKWISH_E2E_APP=/usr/bin/bookwish run_logged test-output/e2e-installed.log \
   xvfb-run -a -s '-screen 0 1280x800x24' \
