@@ -1,7 +1,7 @@
 //! WebKitGTK's feature switches (`WebKitFeature`, WebKitGTK 2.42 and later): the preferences
 //! WebKit keeps outside `WebKitSettings`' properties, such as whether overflow areas scroll on
 //! their own thread. The `webkit2gtk` bindings for GTK 3 predate that C API, so this crate
-//! declares its five functions and wraps them in two safe calls, [`feature`] and
+//! declares the seven functions it uses and wraps them in two safe calls, [`feature`] and
 //! [`set_feature`], on the bindings' own [`webkit2gtk::Settings`].
 //!
 //! It is the one crate of the workspace with `unsafe` code (denied, not forbidden, and allowed
