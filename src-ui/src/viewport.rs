@@ -4,7 +4,13 @@
 //! editor). The list renders the rows in view plus a margin, and stands in for the others with
 //! empty gaps of the right height, so the scroll bar matches the whole list. The tall row is
 //! always rendered, even out of view: it holds what the user is typing.
+//!
+//! Rendered rows are drawn in reusable elements, [`Slots`]: a book keeps its element while it
+//! stays rendered, and a book scrolled into view takes over the element of one scrolled out.
+//! Scrolling then changes rows' text instead of making and dropping elements by the thousand.
 
+use std::collections::HashMap;
+use std::hash::Hash;
 use std::ops::Range;
 
 /// Height of a row in CSS pixels; `styles.css` gives `.row` the same height.
@@ -115,16 +121,23 @@ impl Layout {
     }
 
     /// The rows to render for a view of `height` pixels scrolled to `scroll_top`: those in
-    /// view, at least `overscan` more on each side, widened to multiples of [`CHUNK`].
+    /// view and at least `overscan` more on each side, starting on a multiple of [`CHUNK`].
+    /// The window has one length wherever the list is scrolled (as many rows as a view of
+    /// `height` can ever need), shifted back from the end if need be: every render has as many
+    /// rows as the last, so the row elements ([`Slots`]) are reused, never dropped and made
+    /// again.
     pub fn window(&self, scroll_top: u32, height: u32, overscan: usize) -> Range<usize> {
-        if self.rows == 0 {
+        if self.rows == 0 || self.row_height == 0 {
             return 0..0;
         }
+        // The rows a view can show (one more where it cuts two rows), the margins, and the
+        // start's rounding down to a chunk.
+        let in_view = height.div_ceil(self.row_height) as usize + 1;
+        let span = (in_view + 2 * overscan + CHUNK).div_ceil(CHUNK) * CHUNK;
         let first = self.index_at(scroll_top);
-        let last = self.index_at(scroll_top.saturating_add(height));
-        let start = first.saturating_sub(overscan) / CHUNK * CHUNK;
-        let end = (last + 1 + overscan).div_ceil(CHUNK) * CHUNK;
-        start..end.min(self.rows)
+        let start =
+            (first.saturating_sub(overscan) / CHUNK * CHUNK).min(self.rows.saturating_sub(span));
+        start..(start + span).min(self.rows)
     }
 
     /// The rendered list for `window`: rows, the tall row wherever it is, and gaps for the rest.
@@ -176,9 +189,139 @@ pub fn scroll_to_show(top: u32, height: u32, scroll_top: u32, view_height: u32) 
     }
 }
 
+/// Which element ("slot") each rendered row is drawn in, kept from one render to the next.
+#[derive(Debug)]
+pub struct Slots<K> {
+    of: HashMap<K, u32>,
+}
+
+impl<K> Default for Slots<K> {
+    fn default() -> Self {
+        Slots { of: HashMap::new() }
+    }
+}
+
+impl<K: Copy + Eq + Hash> Slots<K> {
+    /// The slot of each of `keys` (the rows to render, in order). A key rendered last time
+    /// keeps its slot; the others take the lowest slots no kept key holds, so slots freed by
+    /// rows scrolled out are reused first and the numbers stay below the longest window seen.
+    /// A key given twice gets two slots: no slot is ever handed out twice in one render.
+    pub fn assign(&mut self, keys: &[K]) -> Vec<u32> {
+        let highest = self.of.values().max().map_or(0, |&slot| slot as usize + 1);
+        let mut taken = vec![false; highest];
+        let mut kept: Vec<Option<u32>> = keys
+            .iter()
+            .map(|key| {
+                let slot = self.of.remove(key)?;
+                let mark = taken.get_mut(slot as usize)?;
+                (!std::mem::replace(mark, true)).then_some(slot)
+            })
+            .collect();
+        let mut free =
+            (0_u32..).filter(|&slot| !taken.get(slot as usize).copied().unwrap_or(false));
+        let slots: Vec<u32> = kept
+            .iter_mut()
+            .map(|slot| match slot.take() {
+                Some(slot) => slot,
+                None => free.next().unwrap_or(u32::MAX),
+            })
+            .collect();
+        self.of = keys.iter().copied().zip(slots.iter().copied()).collect();
+        slots
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn slots_as_set(slots: &[u32]) -> std::collections::BTreeSet<u32> {
+        slots.iter().copied().collect()
+    }
+
+    #[test]
+    fn the_first_rows_take_slots_in_order() {
+        let mut slots = Slots::default();
+        assert_eq!(
+            slots.assign(&[10, 11, 12]),
+            vec![0, 1, 2],
+            "fresh rows fill slots 0..n"
+        );
+    }
+
+    #[test]
+    fn scrolling_hands_the_rows_that_left_their_slots_to_the_rows_that_came() {
+        let mut slots = Slots::default();
+        let before = slots.assign(&(100..130).collect::<Vec<_>>());
+        let after = slots.assign(&(104..134).collect::<Vec<_>>());
+        assert_eq!(
+            after[..26],
+            before[4..],
+            "a row still rendered keeps its slot (so its element, its focus and its state)"
+        );
+        assert_eq!(
+            slots_as_set(&after),
+            slots_as_set(&before),
+            "the rows scrolled in take exactly the slots of those scrolled out: no new element"
+        );
+        let back = slots.assign(&(96..126).collect::<Vec<_>>());
+        assert_eq!(
+            back[8..],
+            after[..22],
+            "scrolling back keeps the rows still rendered"
+        );
+        assert_eq!(
+            slots_as_set(&back),
+            slots_as_set(&before),
+            "and makes no new slot either"
+        );
+    }
+
+    #[test]
+    fn a_longer_window_adds_slots_and_a_shorter_one_keeps_its_rows_slots() {
+        let mut slots = Slots::default();
+        slots.assign(&[1, 2, 3, 4]);
+        assert_eq!(slots.assign(&[1, 2, 3, 4, 5, 6]), vec![0, 1, 2, 3, 4, 5]);
+        assert_eq!(
+            slots.assign(&[5, 6]),
+            vec![4, 5],
+            "rows left keep their slots"
+        );
+        assert_eq!(
+            slots.assign(&[6]),
+            vec![5],
+            "even a slot above the window's length"
+        );
+        assert_eq!(
+            slots.assign(&[6, 7, 8]),
+            vec![5, 0, 1],
+            "new rows take the lowest free slots"
+        );
+    }
+
+    #[test]
+    fn a_whole_new_list_reuses_every_slot() {
+        let mut slots = Slots::default();
+        slots.assign(&[1, 2, 3]);
+        assert_eq!(
+            slots_as_set(&slots.assign(&[7, 8, 9])),
+            slots_as_set(&[0, 1, 2]),
+            "a new filter or order draws its rows in the old rows' elements"
+        );
+    }
+
+    #[test]
+    fn a_row_given_twice_never_shares_a_slot() {
+        let mut slots = Slots::default();
+        slots.assign(&[1, 2]);
+        let twice = slots.assign(&[2, 2, 3]);
+        assert_eq!(twice[0], 1, "the first of the pair keeps the row's slot");
+        assert_eq!(
+            slots_as_set(&twice).len(),
+            3,
+            "each rendered row has an element of its own: {twice:?}"
+        );
+    }
 
     fn rendered_height(layout: &Layout, segments: &[Segment]) -> u32 {
         segments
@@ -196,8 +339,8 @@ mod tests {
         let window = layout.window(64 * 5_000, 640, OVERSCAN);
         assert_eq!(
             window,
-            4_992..5_020,
-            "eleven rows in view plus the margin on each side, rounded out to chunks"
+            4_992..5_024,
+            "eleven rows in view, the margin on each side and a chunk for the rounding"
         );
         let segments = layout.segments(window.clone());
         assert_eq!(
@@ -205,7 +348,7 @@ mod tests {
             vec![
                 Segment::Gap(64 * 4_992),
                 Segment::Rows(window),
-                Segment::Gap(64 * (10_000 - 5_020)),
+                Segment::Gap(64 * (10_000 - 5_024)),
             ],
             "gaps stand in for the rows not rendered"
         );
@@ -222,8 +365,8 @@ mod tests {
         assert_eq!(layout.window(0, 640, OVERSCAN), 0..20, "top of the list");
         assert_eq!(
             layout.window(64 * 100, 640, OVERSCAN),
-            8..20,
-            "scrolled past the end"
+            0..20,
+            "scrolled past the end: the whole short list, as long as the window can be"
         );
         assert_eq!(
             Layout::new(0, None, 0).window(0, 640, OVERSCAN),
@@ -261,6 +404,36 @@ mod tests {
     }
 
     #[test]
+    fn the_window_keeps_its_length_as_the_list_scrolls() {
+        // A window that grew and shrank by a chunk as it scrolled would drop a chunk of row
+        // elements and make new ones every few rows: the slots are reused only if their number
+        // holds.
+        for (rows, tall) in [(10_000, None), (10_000, Some(5_050)), (30, None)] {
+            let layout = Layout::new(rows, tall, 400);
+            let mut lengths = std::collections::BTreeSet::new();
+            for px in (0..layout.total_height()).step_by(7) {
+                let window = layout.window(px, 640, OVERSCAN);
+                let last = layout.index_at(px + 640);
+                assert!(
+                    window.end >= (last + 1 + OVERSCAN).min(rows),
+                    "the margin below the view is always rendered (at {px}: {window:?})"
+                );
+                assert!(
+                    window.start + OVERSCAN <= layout.index_at(px) || window.start == 0,
+                    "the margin above the view is always rendered (at {px}: {window:?})"
+                );
+                lengths.insert(window.len());
+            }
+            assert_eq!(
+                lengths.len(),
+                1,
+                "{rows} rows (tall row {tall:?}): the window has one length from top to end: \
+                 {lengths:?}"
+            );
+        }
+    }
+
+    #[test]
     fn rows_below_the_tall_row_move_down() {
         let layout = Layout::new(100, Some(10), 400);
         assert_eq!(layout.top_of(10), 640, "the tall row starts where it would");
@@ -292,7 +465,7 @@ mod tests {
         let segments = below.segments(below.window(0, 640, OVERSCAN));
         assert_eq!(
             segments[1],
-            Segment::Gap(64 * (900 - 20)),
+            Segment::Gap(64 * (900 - 32)),
             "gap down to the tall row"
         );
         assert_eq!(

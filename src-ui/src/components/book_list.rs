@@ -1,7 +1,10 @@
-//! The list: a scroll container that renders only the rows in view.
+//! The list: a scroll container that renders only the rows in view, in row elements it reuses
+//! as the list scrolls.
 
+use std::ops::Range;
 use std::rc::Rc;
 
+use bookwish_ipc::BookId;
 use gloo_timers::callback::Timeout;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
@@ -11,7 +14,7 @@ use yew::prelude::*;
 use super::book_row::BookRow;
 use super::empty::EmptyState;
 use crate::state::{EditorContext, LibraryAction, LibraryContext};
-use crate::viewport::{scroll_to_show, Layout, Segment, OVERSCAN};
+use crate::viewport::{scroll_to_show, Layout, Segment, Slots, OVERSCAN};
 
 /// Until measured: a guess at the expanded editor's height.
 const EDITOR_HEIGHT_GUESS: u32 = 400;
@@ -50,6 +53,7 @@ pub fn BookList() -> Html {
     let view_height = use_state_eq(|| 800_u32);
     let editor_height = use_state_eq(|| EDITOR_HEIGHT_GUESS);
     let watch = use_mut_ref(|| None::<Watch>);
+    let slots = use_mut_ref(Slots::<BookId>::default);
 
     // Measure the view, and keep measuring as the window or the add form change it.
     {
@@ -188,6 +192,20 @@ pub fn BookList() -> Html {
     let rows = books.as_slice();
     let segments = layout.segments(window);
     let last = segments.len().saturating_sub(1);
+    // Rows still to come (past the first screenful) stay blank for a moment.
+    let in_rows = |range: &Range<usize>| range.clone().zip(&rows[range.start.min(rows.len())..]);
+    // Each row is drawn in its slot, an element reused from render to render (see `Slots`): a
+    // book keeps its element while it stays rendered — with its focus, and the editor's draft —
+    // and a book scrolled in takes over the element of one scrolled out.
+    let ids: Vec<BookId> = segments
+        .iter()
+        .filter_map(|segment| match segment {
+            Segment::Rows(range) => Some(in_rows(range).map(|(_, book)| book.id)),
+            Segment::Gap(_) => None,
+        })
+        .flatten()
+        .collect();
+    let mut slots = slots.borrow_mut().assign(&ids).into_iter();
     let mut items = Vec::with_capacity(64);
     // The whole list's height, held by one element of its own: the scroll range never depends
     // on the gaps, whose heights are set just after a render (a jump to the end creates the
@@ -219,12 +237,11 @@ pub fn BookList() -> Html {
                 items.push(html! { <Spacer key={key} class="gap" {height} /> });
             }
             Segment::Rows(range) => {
-                // Rows still to come (past the first screenful) stay blank for a moment.
-                for (index, book) in range.clone().zip(&rows[range.start.min(rows.len())..]) {
+                for ((index, book), slot) in in_rows(&range).zip(&mut slots) {
                     let book = Rc::clone(book);
-                    let (key, id) = (book.id.to_string(), book.id);
+                    let id = book.id;
                     items.push(html! {
-                        <BookRow {key} editing={Some(index) == edit_index}
+                        <BookRow key={format!("slot-{slot}")} editing={Some(index) == edit_index}
                             fresh={fresh == Some(id)} {book} />
                     });
                 }

@@ -5,9 +5,10 @@
 use std::rc::Rc;
 
 use bookwish_ipc::commands::GetBook;
-use bookwish_ipc::{Book, ListedBook, Status};
+use bookwish_ipc::{Book, BookId, ListedBook, Status};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
-use web_sys::HtmlElement;
+use web_sys::{Element, HtmlElement};
 use yew::prelude::*;
 
 use super::edit_form::{EditForm, EditTarget};
@@ -31,15 +32,37 @@ pub struct BookRowProps {
 #[component]
 pub fn BookRow(props: &BookRowProps) -> Html {
     let dispatch = use_context::<Dispatch>();
+    let row_ref = use_node_ref();
     let edit_ref = use_node_ref();
+    // The row's element is reused for another book as the list scrolls (`viewport::Slots`).
+    // The keyboard focus stays with the book it was on: if that book left, the focus leaves
+    // the element too, as it would had the element been removed.
+    {
+        let row_ref = row_ref.clone();
+        let shown = use_mut_ref(|| props.book.id);
+        use_effect_with(props.book.id, move |&id| {
+            let was = std::mem::replace(&mut *shown.borrow_mut(), id);
+            if was != id {
+                if let (Some(row), Some(active)) = (row_ref.cast::<Element>(), focus::active()) {
+                    if row.contains(Some(&active)) {
+                        if let Some(active) = active.dyn_ref::<HtmlElement>() {
+                            let _ = active.blur();
+                        }
+                    }
+                }
+            }
+        });
+    }
     // When the editor closes (Esc, Cancel, Save) focus would fall to the page: put it back on
-    // this row's Edit button so the keyboard user keeps their place.
+    // this row's Edit button so the keyboard user keeps their place. Only for the book that was
+    // edited: an editor that closed because its book went away hands the focus to no other.
     {
         let edit_ref = edit_ref.clone();
-        let was_editing = use_mut_ref(|| false);
-        use_effect_with(props.editing, move |&editing| {
-            let closed = std::mem::replace(&mut *was_editing.borrow_mut(), editing) && !editing;
-            if closed && focus::is_lost() {
+        let was_editing = use_mut_ref(|| None::<BookId>);
+        let id = props.book.id;
+        use_effect_with((id, props.editing), move |&(id, editing)| {
+            let was = std::mem::replace(&mut *was_editing.borrow_mut(), editing.then_some(id));
+            if was == Some(id) && !editing && focus::is_lost() {
                 if let Some(button) = edit_ref.cast::<HtmlElement>() {
                     let _ = button.focus();
                 }
@@ -62,7 +85,7 @@ pub fn BookRow(props: &BookRowProps) -> Html {
 
     if props.editing {
         return html! {
-            <div class={row_classes} role="listitem" data-testid="book-row"
+            <div ref={row_ref} class={row_classes} role="listitem" data-testid="book-row"
                 data-id={id.to_string()} data-status={status.as_str()} data-editing="true">
                 <RowEditor book={Rc::clone(book)} />
             </div>
@@ -99,7 +122,7 @@ pub fn BookRow(props: &BookRowProps) -> Html {
     };
 
     html! {
-        <div class={row_classes} role="listitem" data-testid="book-row"
+        <div ref={row_ref} class={row_classes} role="listitem" data-testid="book-row"
             data-id={id.to_string()} data-status={status.as_str()} data-editing="false">
             <span class="row-spine" aria-hidden="true"></span>
             <div class="row-main" ondblclick={onedit.clone()}>

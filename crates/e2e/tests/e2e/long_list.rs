@@ -138,3 +138,191 @@ async fn a_long_list_shows_its_first_screenful_and_then_every_book() -> Result<(
     app.quit().await?;
     Ok(())
 }
+
+/// Scrolls the list by `steps` half viewports, letting each step render (two frames), and
+/// answers how many row elements were made meanwhile: rows found in the list before are
+/// marked, and so is every row added after, so a row moved within the list counts once and
+/// only an element new to the page counts at all.
+async fn rows_made_while_scrolling(app: &App, steps: u32) -> Result<u64> {
+    let made = app
+        .client
+        .execute_async(
+            "const [steps, done] = arguments;
+             const list = document.querySelector('[data-testid=book-list]');
+             const rows = 'div[data-testid=book-row]';
+             list.querySelectorAll(rows).forEach((row) => { row.bookwishSeen = true; });
+             let made = 0;
+             const watch = new MutationObserver((records) => {
+                 for (const record of records) {
+                     for (const node of record.addedNodes) {
+                         if (node.matches?.(rows) && !node.bookwishSeen) {
+                             node.bookwishSeen = true;
+                             made += 1;
+                         }
+                     }
+                 }
+             });
+             watch.observe(list, { childList: true });
+             let step = 0;
+             const next = () => {
+                 if (step === steps) {
+                     watch.takeRecords();
+                     watch.disconnect();
+                     done(made);
+                     return;
+                 }
+                 list.scrollTop += Math.floor(list.clientHeight / 2);
+                 step += 1;
+                 requestAnimationFrame(() => requestAnimationFrame(next));
+             };
+             next();",
+            vec![steps.into()],
+        )
+        .await?;
+    made.as_u64().context("the count of rows made")
+}
+
+/// The title each rendered row shows against the one its place in the list should show
+/// (newest first, so the row at place `n` is `title(BOOKS - 1 - n)`); only the mismatches.
+async fn misplaced_rows(app: &App) -> Result<Vec<(usize, String)>> {
+    let rows = app
+        .client
+        .execute(
+            "const list = document.querySelector('[data-testid=book-list]');
+             const top = list.getBoundingClientRect().top - list.scrollTop;
+             return [...list.querySelectorAll('div[data-testid=book-row]')].map((row) => [
+                 Math.round((row.getBoundingClientRect().top - top) / 64),
+                 row.querySelector('[data-testid=book-title]')?.textContent ?? '',
+             ]);",
+            vec![],
+        )
+        .await?;
+    let rows: Vec<(usize, String)> = serde_json::from_value(rows)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(place, shown)| BOOKS.checked_sub(place + 1).map(title).as_ref() != Some(shown))
+        .collect())
+}
+
+/// The id of the row holding the keyboard focus, if a row holds it.
+async fn focused_row(app: &App) -> Result<Option<String>> {
+    let id = app
+        .client
+        .execute(
+            "return document.activeElement?.closest('[data-testid=book-row]')?.dataset.id ?? null",
+            vec![],
+        )
+        .await?;
+    Ok(id.as_str().map(str::to_owned))
+}
+
+#[tokio::test]
+async fn scrolling_reuses_row_elements_and_keeps_the_editor_and_the_focus_with_their_book(
+) -> Result<()> {
+    let data = tempfile::tempdir()?;
+    seed(data.path())?;
+    let driver = Driver::start(data.path(), &[]).await?;
+    let (app, _) = driver.launch().await?;
+    wait_complete(&app).await?;
+
+    // Away from the top first: there the window has no rows above the view, so it is shorter.
+    app.client
+        .execute(
+            "document.querySelector('[data-testid=book-list]').scrollTop = 64 * 100;",
+            vec![],
+        )
+        .await?;
+    app.wait_for_listed(&[&title(BOOKS - 1 - 100)]).await?;
+    let made = rows_made_while_scrolling(&app, 40).await?;
+    assert_eq!(
+        made, 0,
+        "scrolling twenty screens draws the books scrolled in in the elements of the rows \
+         scrolled out: no row element is made"
+    );
+    let misplaced = misplaced_rows(&app).await?;
+    assert!(
+        misplaced.is_empty(),
+        "every rendered row shows the book of its place in the list: {misplaced:?}"
+    );
+
+    // The keyboard focus on a row's button never ends up on another book as the row scrolls
+    // out of view.
+    let rows = app.rows().await?;
+    let focused = rows
+        .get(rows.len() / 2)
+        .context("the list shows rows")?
+        .clone();
+    app.client
+        .execute(
+            "document.querySelector(`[data-testid=book-row][data-id=\"${arguments[0]}\"] \
+             [data-testid=status-Reading]`).focus();",
+            vec![focused.id.clone().into()],
+        )
+        .await?;
+    assert_eq!(
+        focused_row(&app).await?.as_deref(),
+        Some(focused.id.as_str()),
+        "the focus is on the row's status button"
+    );
+    rows_made_while_scrolling(&app, 8).await?;
+    let now = focused_row(&app).await?;
+    assert!(
+        now.is_none() || now.as_deref() == Some(focused.id.as_str()),
+        "the focus left with its book, not onto {now:?}, another book's row"
+    );
+
+    // An open editor keeps what the user typed while its row is scrolled away and back.
+    let rows = app.rows().await?;
+    let edited = rows
+        .get(rows.len() / 2)
+        .context("the list shows rows")?
+        .clone();
+    app.open_editor(&edited.title).await?;
+    app.fill("[data-testid=edit-title]", "A draft not yet saved")
+        .await?;
+    rows_made_while_scrolling(&app, 12).await?;
+    app.client
+        .execute(
+            "const list = document.querySelector('[data-testid=book-list]'); \
+             list.scrollTop -= 6 * list.clientHeight;",
+            vec![],
+        )
+        .await?;
+    let draft = app.wait_for("[data-testid=edit-title]").await?;
+    assert_eq!(
+        draft.prop("value").await?.as_deref(),
+        Some("A draft not yet saved"),
+        "the editor's draft survives its row being scrolled out of view and back"
+    );
+    let editing = app
+        .wait_for("[data-testid=book-row][data-editing=true]")
+        .await?
+        .attr("data-id")
+        .await?;
+    assert_eq!(
+        editing.as_deref(),
+        Some(edited.id.as_str()),
+        "the editor is still the edited book's"
+    );
+    app.press(fantoccini::key::Key::Escape.into()).await?;
+    app.wait_editor_closed().await?;
+    let focus = app
+        .client
+        .execute(
+            "return document.activeElement?.dataset.testid ?? null",
+            vec![],
+        )
+        .await?;
+    assert_eq!(
+        (focused_row(&app).await?, focus.as_str()),
+        (Some(edited.id.clone()), Some("edit")),
+        "closing the editor puts the focus back on its row's Edit button"
+    );
+    let misplaced = misplaced_rows(&app).await?;
+    assert!(
+        misplaced.is_empty(),
+        "every row shows the book of its place once the editor is closed: {misplaced:?}"
+    );
+    app.quit().await?;
+    Ok(())
+}
