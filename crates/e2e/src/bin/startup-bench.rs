@@ -18,8 +18,11 @@
 //!
 //! Figures only; nothing is asserted.
 //!
-//! `BOOKWISH_E2E_APP=target/release/bookwish xvfb-run -a dbus-run-session -- \
-//!    cargo run --release -p bookwish-e2e --bin startup-bench -- [books] [runs]`
+//! `BOOKWISH_E2E_APP=target/release/bookwish xvfb-run -a -s '-screen 0 1280x800x24' \
+//!    dbus-run-session -- cargo run --release -p bookwish-e2e --bin startup-bench -- [books] [runs]`
+//!
+//! (The end-to-end tests' screen: Xvfb's default, 640×480 at 8 bits, is smaller than the
+//! window and not what a desktop has.)
 
 #![allow(clippy::print_stderr, reason = "a bench reports by printing its table")]
 
