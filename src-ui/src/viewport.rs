@@ -9,7 +9,7 @@
 //! stays rendered, and a book scrolled into view takes over the element of one scrolled out.
 //! Scrolling then changes rows' text instead of making and dropping elements by the thousand.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 use std::ops::Range;
 
@@ -207,24 +207,13 @@ impl<K: Copy + Eq + Hash> Slots<K> {
     /// rows scrolled out are reused first and the numbers stay below the longest window seen.
     /// A key given twice gets two slots: no slot is ever handed out twice in one render.
     pub fn assign(&mut self, keys: &[K]) -> Vec<u32> {
-        let highest = self.of.values().max().map_or(0, |&slot| slot as usize + 1);
-        let mut taken = vec![false; highest];
-        let mut kept: Vec<Option<u32>> = keys
-            .iter()
-            .map(|key| {
-                let slot = self.of.remove(key)?;
-                let mark = taken.get_mut(slot as usize)?;
-                (!std::mem::replace(mark, true)).then_some(slot)
-            })
-            .collect();
-        let mut free =
-            (0_u32..).filter(|&slot| !taken.get(slot as usize).copied().unwrap_or(false));
+        // Slots in `of` are distinct, and a key's entry is taken out at its first sight.
+        let kept: Vec<Option<u32>> = keys.iter().map(|key| self.of.remove(key)).collect();
+        let taken: HashSet<u32> = kept.iter().flatten().copied().collect();
+        let mut free = (0_u32..).filter(|slot| !taken.contains(slot));
         let slots: Vec<u32> = kept
-            .iter_mut()
-            .map(|slot| match slot.take() {
-                Some(slot) => slot,
-                None => free.next().unwrap_or(u32::MAX),
-            })
+            .into_iter()
+            .map(|slot| slot.unwrap_or_else(|| free.next().unwrap_or(u32::MAX)))
             .collect();
         self.of = keys.iter().copied().zip(slots.iter().copied()).collect();
         slots
