@@ -6,7 +6,8 @@
 //! handlers are generated from the declaration list).
 //! Import and export (`transfer`) open the OS file dialogs from Rust: the window never sees a
 //! path. `webview` sets WebKitGTK's environment for the machine before the window exists, and
-//! the window's WebKit features once it does.
+//! the window's WebKit features once it does. Once the launch has settled, and after a large
+//! sync, the heap's freed memory goes back to the OS (`bookwish_heap`).
 
 mod account;
 mod arg;
@@ -34,6 +35,12 @@ use crate::state::AppState;
 
 /// Longest the launch sync waits for the window's first list.
 const LAUNCH_SYNC_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// How long without a list asked for counts as the launch having settled.
+const LAUNCH_QUIET: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Longest the launch waits to settle before its freed memory is handed back.
+const LAUNCH_SETTLE_MAX: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Keeps the non-blocking log writer flushing until the app exits.
 struct LogGuard(#[allow(dead_code)] tracing_appender::non_blocking::WorkerGuard);
@@ -115,6 +122,16 @@ fn setup(app: &AppHandle) -> anyhow::Result<()> {
             .first_list_shown(LAUNCH_SYNC_WAIT)
             .await;
         account::start_sync(&handle);
+        // The launch's garbage (GTK's and WebKit's setup, the first lists encoded and sent)
+        // goes back to the OS once the window has its whole list.
+        let settled = handle.clone();
+        tauri::async_runtime::spawn(async move {
+            settled
+                .state::<AppState>()
+                .lists_settled(LAUNCH_QUIET, LAUNCH_SETTLE_MAX)
+                .await;
+            release_heap("launch");
+        });
         account::restore(handle).await;
     });
 
@@ -167,4 +184,17 @@ fn init_logging(paths: &Paths) -> anyhow::Result<tracing_appender::non_blocking:
         )
         .try_init();
     Ok(guard)
+}
+
+/// Hands the memory the heap freed during a burst of work (`after`) back to the OS, on a
+/// blocking thread: it holds the allocator's locks for milliseconds.
+pub(crate) fn release_heap(after: &'static str) {
+    tauri::async_runtime::spawn_blocking(move || {
+        let released = bookwish_heap::release();
+        tracing::debug!(
+            after,
+            released,
+            "handed the heap's freed memory back to the OS"
+        );
+    });
 }

@@ -162,6 +162,18 @@ impl AppState {
         let _ = tokio::time::timeout(max, self.listed.notified()).await;
     }
 
+    /// Waits until the window has asked for no list for `quiet` (at launch: the first
+    /// screenful, then the rest of the list), or `max` in all.
+    pub async fn lists_settled(&self, quiet: Duration, max: Duration) {
+        let _ = tokio::time::timeout(max, async {
+            while tokio::time::timeout(quiet, self.listed.notified())
+                .await
+                .is_ok()
+            {}
+        })
+        .await;
+    }
+
     /// What the UI needs at start.
     pub fn info(&self) -> AppInfo {
         let current = lock(&self.current);

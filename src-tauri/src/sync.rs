@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use bookwish_auth::Auth;
-use bookwish_ipc::{events, SyncStatus, SYNC_STATUS_EVENT};
+use bookwish_ipc::{events, SyncPhase, SyncStatus, SYNC_STATUS_EVENT};
 use bookwish_sync::{Stopped, SyncConfig, SyncEngine, SyncHandle, TokenError, TokenSource};
 use tauri::{AppHandle, Emitter};
 
@@ -36,6 +36,9 @@ impl TokenSource for AuthTokens {
     }
 }
 
+/// Rows pushed and pulled from which a finished sync hands its freed memory back to the OS.
+const LARGE_SYNC_ROWS: u64 = 1_000;
+
 /// Starts syncing the signed-in account; the returned handle stops it when told to (or
 /// dropped). Must run inside the async runtime.
 pub fn start(app: &AppHandle, target: SyncTarget) -> Result<SyncHandle, bookwish_sync::Error> {
@@ -61,8 +64,19 @@ pub fn start(app: &AppHandle, target: SyncTarget) -> Result<SyncHandle, bookwish
     let mut status = handle.status();
     let window = app.clone();
     tauri::async_runtime::spawn(async move {
+        // The most rows the sync under way has pushed and pulled so far.
+        let mut moved = None;
         loop {
             let now: SyncStatus = status.borrow_and_update().clone();
+            // A sync that moved thousands of rows leaves its decoded pages' garbage behind.
+            match now.phase {
+                SyncPhase::Syncing { done, .. } => moved = moved.max(Some(done)),
+                _ => {
+                    if moved.take().is_some_and(|rows| rows >= LARGE_SYNC_ROWS) {
+                        crate::release_heap("sync");
+                    }
+                }
+            }
             if let Err(error) = window.emit(SYNC_STATUS_EVENT, now) {
                 tracing::warn!(%error, "could not send the sync status to the window");
             }

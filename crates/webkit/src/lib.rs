@@ -4,9 +4,9 @@
 //! declares the seven functions it uses and wraps them in two safe calls, [`feature`] and
 //! [`set_feature`], on the bindings' own [`webkit2gtk::Settings`].
 //!
-//! It is the one crate of the workspace with `unsafe` code (denied, not forbidden, and allowed
-//! only around each C call, with the contract it relies on). On other systems than Linux it is
-//! empty: WebKitGTK is the webview on Linux only.
+//! It is one of the workspace's two crates with `unsafe` code (the other is `bookwish-heap`):
+//! denied, not forbidden, and allowed only around each C call, with the contract it relies on.
+//! On other systems than Linux it is empty: WebKitGTK is the webview on Linux only.
 
 #[cfg(target_os = "linux")]
 mod linux;
