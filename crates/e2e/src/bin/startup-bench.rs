@@ -14,7 +14,10 @@
 //!   what changing those pixels costs on the machine at all;
 //! - the memory (PSS) of the app and of each WebKit process it started, after launch and after
 //!   scrolling through the whole list, and how much of the web process's is the wasm app's own
-//!   linear memory.
+//!   linear memory. Weighed once the launch has settled (the app's and WebKit's processes idle
+//!   for a while: the list in, the launch's own clean-up done). After launch it is also weighed
+//!   on launches started as a user starts the app, without WebDriver: a WebDriver session keeps
+//!   its automation's scripts and bookkeeping in the web process, which a user's never has.
 //!
 //! Figures only; nothing is asserted.
 //!
@@ -55,18 +58,25 @@ async fn main() -> Result<()> {
     let mut empty_runs = Vec::with_capacity(runs);
     let mut memory = Vec::with_capacity(runs);
     let mut empty_memory = Vec::with_capacity(runs);
+    let mut plain_memory = Vec::with_capacity(runs);
+    let mut plain_empty_memory = Vec::with_capacity(runs);
     let mut frames = Vec::with_capacity(runs);
     for _ in 0..runs {
+        plain_empty_memory.push(total(&plain_launch(&binary, empty.path()).await?));
+        plain_memory.push(total(&plain_launch(&binary, full.path()).await?));
+
         let (app, took) = launch(&empty_driver).await?;
         empty_runs.push((in_app(&app).await?, took));
+        wait_settled(&binary).await?;
         empty_memory.push(total(&pss_by_process(&binary)?));
         app.quit().await?;
         wait_gone(&binary).await;
 
         let (app, took) = launch(&full_driver).await?;
         full_runs.push((in_app(&app).await?, took));
-        // Let the rest of the list arrive and settle before weighing.
+        // Let the rest of the list arrive and the launch settle before weighing.
         wait_complete(&app, books).await?;
+        wait_settled(&binary).await?;
         let rows = app.all("[data-testid=book-row]").await?.len();
         let launched = (pss_by_process(&binary)?, wasm_memory(&app).await?);
         frames.push(scroll_through(&app).await?);
@@ -145,8 +155,15 @@ async fn main() -> Result<()> {
         per_frame(|f| f.fling)
     );
     empty_memory.sort_unstable();
+    plain_memory.sort_unstable();
+    plain_empty_memory.sort_unstable();
     eprintln!(
-        "| PSS of app + WebKit, after launch | {} | empty list {} | ≤ 320 MB |",
+        "| PSS of app + WebKit, after launch, started as a user starts it (no WebDriver) | {} | empty list {} | ≤ 320 MB |",
+        mb(plain_memory[plain_memory.len() / 2]),
+        mb(plain_empty_memory[plain_empty_memory.len() / 2])
+    );
+    eprintln!(
+        "| PSS of app + WebKit, after launch, under WebDriver | {} | empty list {} | — |",
         mb(total(launched)),
         mb(empty_memory[empty_memory.len() / 2])
     );
@@ -428,6 +445,70 @@ fn seed(path: &Path, books: usize) -> Result<()> {
     Ok(())
 }
 
+/// Starts the app as a user does (no WebDriver, its data in `data_dir`), waits until the
+/// launch has settled, weighs it and closes it.
+async fn plain_launch(binary: &Path, data_dir: &Path) -> Result<BTreeMap<String, u64>> {
+    let mut app = tokio::process::Command::new(binary)
+        .env("BOOKWISH_DATA_DIR", data_dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("cannot start {}", binary.display()))?;
+    let weighed = async {
+        wait_settled(binary).await?;
+        pss_by_process(binary)
+    }
+    .await;
+    app.kill().await?;
+    wait_gone(binary).await;
+    weighed
+}
+
+/// Waits until the app and its WebKit processes have used under 2 % of one core over the
+/// last `SETTLED` (the list in, the launch's own clean-up done), or 20 s.
+async fn wait_settled(binary: &Path) -> Result<()> {
+    const SETTLED: Duration = Duration::from_millis(1500);
+    // 2 % of SETTLED in ticks (USER_HZ, 100 a second: the unit of /proc/PID/stat's times).
+    const MOST_TICKS: u64 = 3;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut samples = std::collections::VecDeque::new();
+    while Instant::now() < deadline {
+        samples.push_back((Instant::now(), cpu_ticks(binary)?));
+        while samples
+            .front()
+            .is_some_and(|(at, _)| at.elapsed() > SETTLED + Duration::from_millis(100))
+        {
+            samples.pop_front();
+        }
+        if let (Some((first_at, first)), Some((_, last))) = (samples.front(), samples.back()) {
+            if first_at.elapsed() >= SETTLED && last.saturating_sub(*first) <= MOST_TICKS {
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    eprintln!("the app did not settle within 20 s; weighing it anyway");
+    Ok(())
+}
+
+/// CPU time (user and system, in ticks) of the app and every process it started.
+fn cpu_ticks(binary: &Path) -> Result<u64> {
+    Ok(descendants(binary)?
+        .into_iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+        .filter_map(|stat| {
+            // utime and stime: the 12th and 13th fields after the parenthesised name.
+            let rest = stat.rsplit_once(')')?.1;
+            let mut fields = rest.split_whitespace().skip(11);
+            let user: u64 = fields.next()?.parse().ok()?;
+            let system: u64 = fields.next()?.parse().ok()?;
+            Some(user + system)
+        })
+        .sum())
+}
+
 /// Waits (up to 10 s) until no process of the app or of WebKit is left from the launch that
 /// just quit, so the next launch — the empty list's or the full one's — does not share the
 /// machine with the last one's exit.
@@ -453,9 +534,9 @@ fn any_left(binary: &Path) -> bool {
     })
 }
 
-/// PSS of the app and of each process it started (its descendants: WebKit's web and network
-/// processes), in KiB, by process name.
-fn pss_by_process(binary: &Path) -> Result<BTreeMap<String, u64>> {
+/// The app's process and every process it started (its descendants: WebKit's web and network
+/// processes), the app's first.
+fn descendants(binary: &Path) -> Result<Vec<u32>> {
     let mut parents = std::collections::HashMap::new();
     let mut app = None;
     for entry in std::fs::read_dir("/proc")? {
@@ -478,29 +559,36 @@ fn pss_by_process(binary: &Path) -> Result<BTreeMap<String, u64>> {
         }
     }
     let app = app.context("the app is not running")?;
-    let mut by_process = BTreeMap::new();
-    for (&pid, _) in parents.iter() {
+    let mut found = vec![app];
+    for &pid in parents.keys() {
         let mut cursor = pid;
-        let mut is_descendant = pid == app;
-        while !is_descendant {
-            match parents.get(&cursor) {
-                Some(&parent) if parent != 0 && parent != cursor => {
-                    is_descendant = parent == app;
-                    cursor = parent;
-                }
-                _ => break,
+        while let Some(&parent) = parents.get(&cursor) {
+            if parent == app {
+                found.push(pid);
+                break;
             }
+            if parent == 0 || parent == cursor {
+                break;
+            }
+            cursor = parent;
         }
-        if is_descendant {
-            let name = if pid == app {
-                "bookwish (the app)".to_owned()
-            } else {
-                std::fs::read_to_string(format!("/proc/{pid}/comm"))
-                    .map(|c| c.trim().to_owned())
-                    .unwrap_or_else(|_| pid.to_string())
-            };
-            *by_process.entry(name).or_insert(0) += smaps_pss(pid).unwrap_or(0);
-        }
+    }
+    Ok(found)
+}
+
+/// PSS of the app and of each process it started, in KiB, by process name.
+fn pss_by_process(binary: &Path) -> Result<BTreeMap<String, u64>> {
+    let found = descendants(binary)?;
+    let mut by_process = BTreeMap::new();
+    for (index, &pid) in found.iter().enumerate() {
+        let name = if index == 0 {
+            "bookwish (the app)".to_owned()
+        } else {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .map(|c| c.trim().to_owned())
+                .unwrap_or_else(|_| pid.to_string())
+        };
+        *by_process.entry(name).or_insert(0) += smaps_pss(pid).unwrap_or(0);
     }
     Ok(by_process)
 }
