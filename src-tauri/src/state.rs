@@ -165,13 +165,7 @@ impl AppState {
     /// Waits until the window has asked for no list for `quiet` (at launch: the first
     /// screenful, then the rest of the list), or `max` in all.
     pub async fn lists_settled(&self, quiet: Duration, max: Duration) {
-        let _ = tokio::time::timeout(max, async {
-            while tokio::time::timeout(quiet, self.listed.notified())
-                .await
-                .is_ok()
-            {}
-        })
-        .await;
+        settled(&self.listed, quiet, max).await;
     }
 
     /// What the UI needs at start.
@@ -454,4 +448,79 @@ fn open_current(
         None => Account::LocalOnly { sign_in_available },
     };
     Current { account, store }
+}
+
+/// Waits until `signal` has not been notified for `quiet`, or `max` in all.
+async fn settled(signal: &Notify, quiet: Duration, max: Duration) {
+    let _ = tokio::time::timeout(max, async {
+        while tokio::time::timeout(quiet, signal.notified()).await.is_ok() {}
+    })
+    .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tokio::time::Instant;
+
+    use super::*;
+
+    const QUIET: Duration = Duration::from_secs(1);
+    const MAX: Duration = Duration::from_secs(10);
+
+    #[tokio::test(start_paused = true)]
+    async fn settles_a_quiet_spell_after_the_last_notification() {
+        let signal = Arc::new(Notify::new());
+        let start = Instant::now();
+        let notifier = Arc::clone(&signal);
+        // A list every 400 ms for 2 s: never a second without one until then.
+        tokio::spawn(async move {
+            for _ in 0..5 {
+                tokio::time::sleep(Duration::from_millis(400)).await;
+                notifier.notify_one();
+            }
+        });
+        settled(&signal, QUIET, MAX).await;
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(2000) + QUIET,
+            "settling must wait a whole quiet spell after the last notification, no longer"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_notification_before_the_wait_counts() {
+        let signal = Notify::new();
+        // The rest of the list answered before the launch task started waiting.
+        signal.notify_one();
+        let start = Instant::now();
+        settled(&signal, QUIET, MAX).await;
+        assert_eq!(
+            start.elapsed(),
+            QUIET,
+            "a list answered before the wait must restart the quiet spell, not be lost"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn never_waits_past_the_limit() {
+        let signal = Arc::new(Notify::new());
+        let notifier = Arc::clone(&signal);
+        // Lists asked forever, faster than the quiet spell.
+        let busy = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                notifier.notify_one();
+            }
+        });
+        let start = Instant::now();
+        settled(&signal, QUIET, MAX).await;
+        busy.abort();
+        assert_eq!(
+            start.elapsed(),
+            MAX,
+            "a window that never stops asking must not keep the release from happening"
+        );
+    }
 }
