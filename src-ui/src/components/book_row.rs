@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use bookwish_ipc::commands::GetBook;
 use bookwish_ipc::{Book, BookId, ListedBook, Status};
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{intern, JsCast};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Element, HtmlElement};
 use yew::prelude::*;
@@ -76,17 +76,23 @@ pub fn BookRow(props: &BookRowProps) -> Html {
     let id = book.id;
     let status = book.status;
 
-    let row_classes = classes!(
-        "row",
-        format!("row-{}", status.as_str().to_lowercase()),
-        props.editing.then_some("row-editing"),
-        props.fresh.then_some("row-fresh"),
+    // A row's class list and status come from a handful of values: interned (see
+    // [`interned`]), they are sent to the page once, not once per book scrolled into view.
+    let row_classes = interned(
+        classes!(
+            "row",
+            format!("row-{}", status.as_str().to_lowercase()),
+            props.editing.then_some("row-editing"),
+            props.fresh.then_some("row-fresh"),
+        )
+        .to_string(),
     );
+    let status_name = intern(status.as_str());
 
     if props.editing {
         return html! {
             <div ref={row_ref} class={row_classes} role="listitem" data-testid="book-row"
-                data-id={id.to_string()} data-status={status.as_str()} data-editing="true">
+                data-id={id.to_string()} data-status={status_name} data-editing="true">
                 <RowEditor book={Rc::clone(book)} />
             </div>
         };
@@ -114,7 +120,7 @@ pub fn BookRow(props: &BookRowProps) -> Html {
             <button type="button"
                 class={classes!("seg", format!("seg-{}", choice.as_str().to_lowercase()))}
                 data-testid={format!("status-{}", choice.as_str())}
-                aria-pressed={if pressed { "true" } else { "false" }}
+                aria-pressed={intern(if pressed { "true" } else { "false" })}
                 title={format!("Mark as {}", choice.as_str())} {onclick}>
                 { choice.as_str() }
             </button>
@@ -123,7 +129,7 @@ pub fn BookRow(props: &BookRowProps) -> Html {
 
     html! {
         <div ref={row_ref} class={row_classes} role="listitem" data-testid="book-row"
-            data-id={id.to_string()} data-status={status.as_str()} data-editing="false">
+            data-id={id.to_string()} data-status={status_name} data-editing="false">
             <span class="row-spine" aria-hidden="true"></span>
             <div class="row-main" ondblclick={onedit.clone()}>
                 <div class="row-title" data-testid="book-title" title={book.title.clone()}>
@@ -201,22 +207,34 @@ fn RowEditor(props: &RowEditorProps) -> Html {
     }
 }
 
-/// The rating as five stars, or an empty slot that keeps the columns aligned.
+/// The row's rating: five stars, those up to the rating lit. An unrated book's row keeps the
+/// same five elements, hidden (`row-rating-none`, an empty slot that keeps the columns
+/// aligned) and out of the accessibility tree, so a row that scrolls from a rated book to an
+/// unrated one changes attributes and makes no element.
 fn stars(rating: Option<u8>) -> Html {
-    match rating {
-        Some(rating) => {
-            let label = format!("Rated {rating} out of 5");
-            html! {
-                <div class="row-rating" data-testid="book-rating" role="img"
-                    aria-label={label.clone()} title={label}>
-                    for n in 1..=5_u8 {
-                        <span class={classes!("star", (n <= rating).then_some("on"))}>
-                            { "★" }
-                        </span>
-                    }
-                </div>
+    let lit = rating.unwrap_or(0);
+    let label = rating.map(|rating| interned(format!("Rated {rating} out of 5")));
+    html! {
+        <div class={intern(if rating.is_some() { "row-rating" } else { "row-rating row-rating-none" })}
+            data-testid={rating.is_some().then_some("book-rating")}
+            role={rating.is_some().then_some("img")}
+            aria-hidden={rating.is_none().then_some("true")}
+            aria-label={label.clone()} title={label}>
+            for n in 1..=5_u8 {
+                <span class={intern(if n <= lit { "star on" } else { "star" })}>
+                    { "★" }
+                </span>
             }
-        }
-        None => html! { <div class="row-rating row-rating-none" aria-hidden="true"></div> },
+        </div>
     }
+}
+
+/// `value`, interned: wasm-bindgen keeps the page's copy of an interned string and reuses it
+/// whenever the same text is sent again, instead of decoding a fresh copy each time. Every
+/// copy sent is garbage in the web process once replaced, held (with the memory behind it)
+/// until the JavaScript collector runs, which a long scroll outpaces. Only for values from a
+/// small set: the cache is never emptied.
+fn interned(value: String) -> AttrValue {
+    intern(&value);
+    AttrValue::from(value)
 }
