@@ -7,7 +7,7 @@ use std::rc::Rc;
 use bookwish_ipc::BookId;
 use gloo_timers::callback::Timeout;
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{intern, JsCast};
 use web_sys::{Element, HtmlElement, ResizeObserver, ResizeObserverEntry};
 use yew::prelude::*;
 
@@ -278,7 +278,7 @@ fn Spacer(props: &SpacerProps) -> Html {
             if let Some(element) = node.cast::<HtmlElement>() {
                 let _ = element
                     .style()
-                    .set_property("height", &format!("{height}px"));
+                    .set_property(intern("height"), &format!("{height}px"));
             }
         });
     }

@@ -18,6 +18,7 @@ mod icons;
 mod import;
 mod local_books;
 mod review;
+mod row_text;
 mod sidebar;
 mod statusbar;
 mod toasts;
