@@ -24,11 +24,6 @@
 //! - Only the rows in view (plus a margin) are in the DOM; see [`viewport`].
 //! - One form at a time (the add form, a row's editor, or the review panel's fix form), so Esc
 //!   has one meaning and the edit form's ids are unique; an open dialog takes the keys first.
-//! - A list row's own text (its book's id, title and author, and the Edit and Delete labels
-//!   made of the title) is not in the row's markup: `components::row_text` writes it after the
-//!   row renders, sent to the page as one string instead of six (each string sent is a copy the
-//!   page holds until JavaScript's collector runs). Markup naming those attributes or text would
-//!   have Yew overwrite or remove them.
 //! - No inline `style` attributes (the app's CSP forbids them): dynamic sizes are set through
 //!   the CSS object model.
 

@@ -12,7 +12,6 @@ use web_sys::{Element, HtmlElement};
 use yew::prelude::*;
 
 use super::edit_form::{EditForm, EditTarget};
-use super::row_text::{self, RowText};
 use super::{focus, icons};
 use crate::form::Fields;
 use crate::state::{Dispatch, EditorAction};
@@ -35,46 +34,6 @@ pub fn BookRow(props: &BookRowProps) -> Html {
     let dispatch = use_context::<Dispatch>();
     let row_ref = use_node_ref();
     let edit_ref = use_node_ref();
-    let title_ref = use_node_ref();
-    let author_ref = use_node_ref();
-    let delete_ref = use_node_ref();
-    // The book's own text, sent to the page as one string (see `row_text`): the markup below
-    // leaves it out, so Yew never sends it. After a render that changed it, or made the
-    // elements anew (the editor closing).
-    {
-        let elements =
-            [&row_ref, &title_ref, &author_ref, &edit_ref, &delete_ref].map(|node| node.clone());
-        let shown = use_mut_ref(|| None::<Rc<ListedBook>>);
-        let book = Rc::clone(&props.book);
-        let editing = props.editing;
-        use_effect(move || {
-            let mut shown = shown.borrow_mut();
-            if editing {
-                *shown = None;
-                return;
-            }
-            let same = |was: &Rc<ListedBook>| {
-                (was.id, &was.title, &was.author) == (book.id, &book.title, &book.author)
-            };
-            if shown.as_ref().is_some_and(same) {
-                return;
-            }
-            let [row, title, author, edit, delete] = elements.map(|node| node.cast::<Element>());
-            if let (Some(row), Some(title), Some(author), Some(edit), Some(delete)) =
-                (row, title, author, edit, delete)
-            {
-                let text = RowText {
-                    row,
-                    title,
-                    author,
-                    edit,
-                    delete,
-                };
-                row_text::fill(&text, &book.id.to_string(), &book.title, &book.author);
-                *shown = Some(book);
-            }
-        });
-    }
     // The row's element is reused for another book as the list scrolls (`viewport::Slots`).
     // The keyboard focus stays with the book it was on: if that book left, the focus leaves
     // the element too, as it would had the element been removed.
@@ -170,11 +129,13 @@ pub fn BookRow(props: &BookRowProps) -> Html {
 
     html! {
         <div ref={row_ref} class={row_classes} role="listitem" data-testid="book-row"
-            data-status={status_name} data-editing="false">
+            data-id={id.to_string()} data-status={status_name} data-editing="false">
             <span class="row-spine" aria-hidden="true"></span>
             <div class="row-main" ondblclick={onedit.clone()}>
-                <div ref={title_ref} class="row-title" data-testid="book-title"></div>
-                <div ref={author_ref} class="row-author" data-testid="book-author"></div>
+                <div class="row-title" data-testid="book-title" title={book.title.clone()}>
+                    { &book.title }
+                </div>
+                <div class="row-author" data-testid="book-author">{ &book.author }</div>
             </div>
             { stars(book.rating) }
             <div class="segmented" role="group" aria-label="Status">
@@ -184,11 +145,12 @@ pub fn BookRow(props: &BookRowProps) -> Html {
             </div>
             <div class="row-actions">
                 <button ref={edit_ref} type="button" class="icon-btn" data-testid="edit"
-                    title="Edit" onclick={onedit}>
+                    aria-label={format!("Edit “{}”", book.title)} title="Edit" onclick={onedit}>
                     { icons::pencil() }
                 </button>
-                <button ref={delete_ref} type="button" class="icon-btn icon-btn-danger"
-                    data-testid="delete" title="Delete" onclick={ondelete}>
+                <button type="button" class="icon-btn icon-btn-danger" data-testid="delete"
+                    aria-label={format!("Delete “{}”", book.title)} title="Delete"
+                    onclick={ondelete}>
                     { icons::trash() }
                 </button>
             </div>

@@ -18,7 +18,6 @@ mod icons;
 mod import;
 mod local_books;
 mod review;
-mod row_text;
 mod sidebar;
 mod statusbar;
 mod toasts;
