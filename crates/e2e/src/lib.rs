@@ -4,6 +4,8 @@
 //! app) on free loopback ports with the app's data directory pointed at a test folder, and stops
 //! it on drop. [`App`] is one WebDriver session, i.e. one launch of the app; closing it quits the
 //! app. The app binary comes from `BOOKWISH_E2E_APP` (`./x test` builds it and sets it).
+//! [`app_processes`] finds the app's process and WebKit's, for what a test or a bench reads of
+//! them in `/proc`.
 //!
 //! Tests must run one at a time in one D-Bus session: the app is single-instance, so a second
 //! launch while one is running would hand over and exit.
@@ -230,6 +232,48 @@ fn running(binary: &Path) -> Result<bool> {
         }
     }
     Ok(false)
+}
+
+/// The app's process and every process it started (its descendants: WebKit's web and network
+/// processes), the app's first.
+pub fn app_processes(binary: &Path) -> Result<Vec<u32>> {
+    let mut parents = std::collections::HashMap::new();
+    let mut app = None;
+    for entry in std::fs::read_dir("/proc")? {
+        let entry = entry?;
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if std::fs::read_link(entry.path().join("exe")).is_ok_and(|exe| exe == binary) {
+            app = Some(pid);
+        }
+        if let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) {
+            // The parent pid is the second field after the parenthesised command name.
+            if let Some(ppid) = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|p| p.parse::<u32>().ok())
+            {
+                parents.insert(pid, ppid);
+            }
+        }
+    }
+    let app = app.context("the app is not running")?;
+    let mut found = vec![app];
+    for &pid in parents.keys() {
+        let mut cursor = pid;
+        while let Some(&parent) = parents.get(&cursor) {
+            if parent == app {
+                found.push(pid);
+                break;
+            }
+            if parent == 0 || parent == cursor {
+                break;
+            }
+            cursor = parent;
+        }
+    }
+    Ok(found)
 }
 
 /// One launch of the app, driven over WebDriver.

@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 use bookwish_core::Store;
-use bookwish_e2e::{app_binary, App, Driver};
+use bookwish_e2e::{app_binary, app_processes, App, Driver};
 use bookwish_ipc::{BookDraft, Status};
 
 #[tokio::main]
@@ -495,7 +495,7 @@ async fn wait_settled(binary: &Path) -> Result<()> {
 
 /// CPU time (user and system, in ticks) of the app and every process it started.
 fn cpu_ticks(binary: &Path) -> Result<u64> {
-    Ok(descendants(binary)?
+    Ok(app_processes(binary)?
         .into_iter()
         .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
         .filter_map(|stat| {
@@ -534,51 +534,9 @@ fn any_left(binary: &Path) -> bool {
     })
 }
 
-/// The app's process and every process it started (its descendants: WebKit's web and network
-/// processes), the app's first.
-fn descendants(binary: &Path) -> Result<Vec<u32>> {
-    let mut parents = std::collections::HashMap::new();
-    let mut app = None;
-    for entry in std::fs::read_dir("/proc")? {
-        let entry = entry?;
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        if std::fs::read_link(entry.path().join("exe")).is_ok_and(|exe| exe == binary) {
-            app = Some(pid);
-        }
-        if let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) {
-            // The parent pid is the second field after the parenthesised command name.
-            if let Some(ppid) = stat
-                .rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-                .and_then(|p| p.parse::<u32>().ok())
-            {
-                parents.insert(pid, ppid);
-            }
-        }
-    }
-    let app = app.context("the app is not running")?;
-    let mut found = vec![app];
-    for &pid in parents.keys() {
-        let mut cursor = pid;
-        while let Some(&parent) = parents.get(&cursor) {
-            if parent == app {
-                found.push(pid);
-                break;
-            }
-            if parent == 0 || parent == cursor {
-                break;
-            }
-            cursor = parent;
-        }
-    }
-    Ok(found)
-}
-
 /// PSS of the app and of each process it started, in KiB, by process name.
 fn pss_by_process(binary: &Path) -> Result<BTreeMap<String, u64>> {
-    let found = descendants(binary)?;
+    let found = app_processes(binary)?;
     let mut by_process = BTreeMap::new();
     for (index, &pid) in found.iter().enumerate() {
         let name = if index == 0 {

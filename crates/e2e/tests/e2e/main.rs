@@ -2,6 +2,7 @@
 //! `./x test` (see scripts/test.sh). Tests run one at a time (the app is single-instance).
 
 mod account_deleted;
+mod engine;
 mod import;
 mod local_books;
 mod local_first;
