@@ -30,16 +30,16 @@
 //! On every Linux machine the shell also starts JavaScriptCore, WebKit's script engine, without
 //! its JIT compilers (`JSC_useJIT=0`): the page's script (wasm-bindgen's glue) runs in
 //! JavaScriptCore's interpreter, and the wasm app in its wasm interpreter. The JIT cost the web
-//! process 20–30 MB, and the work it sped up is small: a render of the rows in view, a list's
-//! answer decoded. Measured on the
-//! machine above (10,000 books, start-up bench and a scroll probe, against the same build with
-//! the JIT): PSS after launch 317–321 → 297–299 MB, after scrolling the whole list 346–349 →
-//! 313–319 MB (and 321 instead of 338 after a second pass); the launch unchanged (598 against
-//! 609 ms); scroll frames longer, a wheel's 35 → 37 ms and a fling's 43 → 52 ms; re-sorting
-//! 10,000 books shows its first screenful in 48–61 ms instead of 17–48 and the whole list in
-//! 242–269 ms instead of 60–114. Turning off JavaScriptCore's tiers one by one while keeping
-//! the JIT saved less: the wasm app's alone 5–8 MB, all of them 15–22 MB, and a second pass
-//! through the list then still ended at 356 MB.
+//! process 20–25 MB, and the work it sped up is small: a render of the rows in view, a list's
+//! answer decoded. Measured on the machine above (10,000 books, four start-up bench runs beside
+//! four of the same build with the JIT, interleaved): PSS after launch 317–320 → 297–299 MB,
+//! after scrolling the whole list 343–349 → 319–325 MB; the launch about the same (medians
+//! 522–598 ms against 454–609); scroll frames longer, a wheel's 34–35 → 35–37 ms and a fling's
+//! 41–43 → 49–52 ms. Re-sorting 10,000 books shows its first screenful in 48–61 ms instead of
+//! 17–48 and the whole list in 242–269 ms instead of 60–114. Turning off JavaScriptCore's tiers
+//! one by one while keeping the JIT saved less (a scroll probe: the wasm app's tiers alone 5–8
+//! MB, all of them 15–22 MB, and a second pass through the list then still ended at 356 MB
+//! against 321 without the JIT).
 //!
 //! A value the user set is left as it is, and where a render node can be opened WebKit's
 //! painting defaults stand.

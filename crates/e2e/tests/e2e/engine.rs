@@ -30,7 +30,7 @@ async fn the_page_runs_without_javascriptcores_jit_unless_the_user_chose_otherwi
     assert_eq!(
         web_process_jit()?.as_deref(),
         Some("0"),
-        "the web process runs JavaScriptCore without its JIT: ≈ 20–30 MB less with 10,000 books"
+        "the web process runs JavaScriptCore without its JIT: 20–25 MB less with 10,000 books"
     );
     app.quit().await?;
     drop(driver);
