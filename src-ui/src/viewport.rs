@@ -19,6 +19,19 @@ pub const ROW_HEIGHT: u32 = 64;
 /// Rows rendered beyond each edge of the view, so fast scrolling shows no blank.
 pub const OVERSCAN: usize = 8;
 
+/// Rows rendered beyond each edge of the view: none until the list's first rows are painted,
+/// [`OVERSCAN`] from then on. The rows in view are the first screen; rendering the margins
+/// with them would about double the work before it shows, and no scroll can reach them before
+/// the next frame.
+#[must_use]
+pub fn margin(painted: bool) -> usize {
+    if painted {
+        OVERSCAN
+    } else {
+        0
+    }
+}
+
 /// The rendered window starts and ends on multiples of this many rows, so most scroll events
 /// leave it unchanged and cost no render at all.
 pub const CHUNK: usize = 4;
@@ -345,6 +358,22 @@ mod tests {
             rendered_height(&layout, &segments),
             layout.total_height(),
             "the rendered list is as tall as the whole list"
+        );
+    }
+
+    #[test]
+    fn the_first_screen_renders_only_the_rows_in_view_and_the_margins_follow() {
+        let layout = Layout::new(10_000, None, 0);
+        let first = layout.window(0, 640, margin(false));
+        assert_eq!(
+            first,
+            0..16,
+            "before the first paint: the eleven rows a 640 px view shows, rounded up to chunks"
+        );
+        assert_eq!(
+            layout.window(0, 640, margin(true)),
+            0..32,
+            "once painted: the margin below the view as well"
         );
     }
 

@@ -8,13 +8,15 @@ use bookwish_ipc::BookId;
 use gloo_timers::callback::Timeout;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{intern, JsCast};
+use wasm_bindgen_futures::spawn_local;
 use web_sys::{Element, HtmlElement, ResizeObserver, ResizeObserverEntry};
 use yew::prelude::*;
 
+use super::after_next_paint;
 use super::book_row::BookRow;
 use super::empty::EmptyState;
 use crate::state::{EditorContext, LibraryAction, LibraryContext};
-use crate::viewport::{scroll_to_show, Layout, Segment, Slots, OVERSCAN};
+use crate::viewport::{margin, scroll_to_show, Layout, Segment, Slots};
 
 /// Until measured: a guess at the expanded editor's height.
 const EDITOR_HEIGHT_GUESS: u32 = 400;
@@ -54,6 +56,9 @@ pub fn BookList() -> Html {
     let editor_height = use_state_eq(|| EDITOR_HEIGHT_GUESS);
     let watch = use_mut_ref(|| None::<Watch>);
     let slots = use_mut_ref(Slots::<BookId>::default);
+    // Whether the list's first rows are painted: until then only the rows in view render
+    // (`viewport::margin`).
+    let painted = use_state_eq(|| false);
 
     // Measure the view, and keep measuring as the window or the add form change it.
     {
@@ -166,6 +171,19 @@ pub fn BookList() -> Html {
         });
     }
 
+    {
+        let painted = painted.clone();
+        use_effect_with(books.is_empty(), move |&empty| {
+            if !empty && !*painted {
+                spawn_local(async move {
+                    after_next_paint().await;
+                    painted.set(true);
+                });
+            }
+        });
+    }
+    let overscan = margin(*painted);
+
     let (Some(library), Some(_)) = (library, editor) else {
         return Html::default();
     };
@@ -181,13 +199,13 @@ pub fn BookList() -> Html {
             let element = event.target_unchecked_into::<Element>();
             let top = px(f64::from(element.scroll_top()));
             *scroll_top.borrow_mut() = top;
-            if layout.window(top, view_height, OVERSCAN) != *shown.borrow() {
+            if layout.window(top, view_height, overscan) != *shown.borrow() {
                 rerender.force_update();
             }
         })
     };
 
-    let window = layout.window(*scroll_top.borrow(), *view_height, OVERSCAN);
+    let window = layout.window(*scroll_top.borrow(), *view_height, overscan);
     shown.borrow_mut().clone_from(&window);
     let rows = books.as_slice();
     let segments = layout.segments(window);

@@ -519,7 +519,7 @@ fn on_shortcut(
 /// Resolves once the browser has painted what is in the DOM now: after the next animation
 /// frame, in a task of its own (the frame's paint comes between the two) — or after
 /// `PAINT_WAIT_MS` if no frame comes (a hidden window draws none).
-async fn after_next_paint() {
+pub(super) async fn after_next_paint() {
     const PAINT_WAIT_MS: i32 = 100;
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {
         let Some(window) = web_sys::window() else {
