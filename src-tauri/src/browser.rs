@@ -6,6 +6,8 @@
 
 use std::process::{Command, Stdio};
 
+use crate::webview;
+
 /// Why the browser could not be opened.
 #[derive(Debug, thiserror::Error)]
 #[error("could not open a web browser: {0}")]
@@ -37,13 +39,17 @@ pub fn open(url: &str) -> Result<(), BrowserError> {
             let Some((program, args)) = argv.split_first() else {
                 continue;
             };
-            match Command::new(program)
+            match webview::users_environment(&mut Command::new(program))
                 .args(args)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .spawn()
             {
-                Ok(_child) => return Ok(()),
+                Ok(mut child) => {
+                    // Reaped when it exits, so it leaves no zombie behind.
+                    std::thread::spawn(move || child.wait());
+                    return Ok(());
+                }
                 Err(error) => last_error = Some(error),
             }
         }
@@ -51,6 +57,50 @@ pub fn open(url: &str) -> Result<(), BrowserError> {
             return Err(BrowserError(error));
         }
     }
+    os_opener(url)
+}
+
+/// Opens `url` with the OS opener, detached. On Linux each of the openers `open` knows is
+/// started in turn, in the user's environment (`webview::users_environment`), until one
+/// starts and has not failed within `OPENER_CHECK`: the first that is missing or fails
+/// (`xdg-open` with no handler) gives way to the next, as in `open::that_detached`.
+fn os_opener(url: &str) -> Result<(), BrowserError> {
+    #[cfg(target_os = "linux")]
+    {
+        const OPENER_CHECK: std::time::Duration = std::time::Duration::from_millis(250);
+        let mut last_error = std::io::Error::new(std::io::ErrorKind::NotFound, "no OS opener");
+        for mut command in open::commands(url) {
+            let started = webview::users_environment(&mut command)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn();
+            let mut child = match started {
+                Ok(child) => child,
+                Err(error) => {
+                    last_error = error;
+                    continue;
+                }
+            };
+            // Waited for on a thread of its own, which reaps it whenever it exits.
+            let (exited, exit) = std::sync::mpsc::channel();
+            std::thread::spawn(move || exited.send(child.wait()));
+            match exit.recv_timeout(OPENER_CHECK) {
+                Ok(Ok(status)) if status.success() => return Ok(()),
+                Ok(Ok(status)) => {
+                    last_error = std::io::Error::other(format!(
+                        "{:?} failed: {status}",
+                        command.get_program()
+                    ));
+                }
+                Ok(Err(error)) => return Err(BrowserError(error)),
+                // Still running (it may wait for the browser): handed over.
+                Err(_) => return Ok(()),
+            }
+        }
+        Err(BrowserError(last_error))
+    }
+    #[cfg(not(target_os = "linux"))]
     open::that_detached(url).map_err(BrowserError)
 }
 

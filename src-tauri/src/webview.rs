@@ -42,7 +42,9 @@
 //! against 321 without the JIT).
 //!
 //! A value the user set is left as it is, and where a render node can be opened WebKit's
-//! painting defaults stand.
+//! painting defaults stand. Programs the app starts for the user, such as their browser, get
+//! the environment the app was started with ([`users_environment`]): a browser built on WebKit
+//! would otherwise keep these settings for as long as it runs.
 
 /// The variable WebKitGTK reads to paint with Skia's CPU backend.
 #[cfg(target_os = "linux")]
@@ -64,6 +66,10 @@ const ASYNC_OVERFLOW_SCROLLING: &str = "AsyncOverflowScrolling";
 #[cfg(target_os = "linux")]
 static WITHOUT_GPU: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
 
+/// The variables [`prepare`] set for WebKit's processes (none the user had set).
+#[cfg(target_os = "linux")]
+static SET_FOR_WEBKIT: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+
 /// Sets WebKitGTK's environment for this machine. Call first thing in `run`, before any thread
 /// starts and before the webview exists: WebKit reads it when it starts its processes.
 pub fn prepare() {
@@ -71,21 +77,35 @@ pub fn prepare() {
     {
         let without_gpu = !has_render_node(std::path::Path::new("/dev/dri"));
         WITHOUT_GPU.get_or_init(|| without_gpu);
-        // No thread runs yet (see above), so nothing reads the environment meanwhile.
-        if std::env::var_os(JAVASCRIPT_JIT).is_none() {
-            std::env::set_var(JAVASCRIPT_JIT, "0");
-        }
-        let user_chose = std::env::var_os(CPU_PAINTING).is_some();
-        if !user_chose && without_gpu {
-            std::env::set_var(CPU_PAINTING, "1");
-        }
-        if without_gpu && std::env::var_os(CPU_PAINTING_THREADS).is_none() {
+        let mut set = Vec::new();
+        let mut set_unless_chosen = |name: &'static str, value: String| {
+            if std::env::var_os(name).is_none() {
+                // No thread runs yet (see above), so nothing reads the environment meanwhile.
+                std::env::set_var(name, value);
+                set.push(name);
+            }
+        };
+        set_unless_chosen(JAVASCRIPT_JIT, "0".to_owned());
+        if without_gpu {
+            set_unless_chosen(CPU_PAINTING, "1".to_owned());
             let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
             if let Some(threads) = painting_threads(cores) {
-                std::env::set_var(CPU_PAINTING_THREADS, threads.to_string());
+                set_unless_chosen(CPU_PAINTING_THREADS, threads.to_string());
             }
         }
+        SET_FOR_WEBKIT.get_or_init(|| set);
     }
+}
+
+/// Gives `command` the environment the app was started with: without what [`prepare`] set for
+/// WebKit. For programs the app starts for the user — their browser, which may be WebKit too
+/// and would then run its whole session without its JIT.
+pub fn users_environment(command: &mut std::process::Command) -> &mut std::process::Command {
+    #[cfg(target_os = "linux")]
+    for name in SET_FOR_WEBKIT.get().into_iter().flatten() {
+        command.env_remove(name);
+    }
+    command
 }
 
 /// Sets the window's WebKit features for this machine. Call in `setup`, before the page has

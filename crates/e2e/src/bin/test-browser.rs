@@ -14,12 +14,22 @@
 //! When `BOOKWISH_TEST_DELIVERED_AT` names a file, the moment the link is handed over (Unix
 //! time in milliseconds) is written there, so a test can time delivery → signed in.
 //!
+//! When `BOOKWISH_TEST_BROWSER_ENV` names a file, the names of the variables in its own
+//! environment (never their values) are written there, one per line, so a test can see what
+//! the app passed on to the user's browser.
+//!
 //! It never prints the link (it carries the authorization code).
 
 use anyhow::{ensure, Context as _, Result};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<()> {
+    if let Some(file) = std::env::var_os("BOOKWISH_TEST_BROWSER_ENV") {
+        let names: Vec<String> = std::env::vars_os()
+            .map(|(name, _)| name.to_string_lossy().into_owned())
+            .collect();
+        std::fs::write(file, names.join("\n"))?;
+    }
     let authorize = std::env::args()
         .nth(1)
         .context("usage: test-browser <authorize url>")?;

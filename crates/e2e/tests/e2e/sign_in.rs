@@ -1,5 +1,6 @@
 //! Signing in with the provider standing in for Clerk, the way a user does: click Sign in,
-//! the "system browser" (`$BROWSER`, here the test-browser program) logs alice in and hands
+//! the "system browser" (the desktop's opener, `xdg-open`, here the test-browser program) logs
+//! alice in and hands
 //! the `bookwish://auth/callback` link to the OS, which starts the app binary with it; the
 //! running app receives it through single-instance. No token may ever reach the page or the
 //! log file.
@@ -64,7 +65,8 @@ fn looks_like_jwt(text: &str) -> bool {
 async fn alice_signs_in_through_her_browser_stays_signed_in_and_signs_out() -> Result<()> {
     let stack = Stack::start(StackOptions::default()).await?;
     let data = tempfile::tempdir()?;
-    let driver = support::sign_in_driver(&stack, data.path()).await?;
+    // Through the desktop's opener: the other signed-in tests open the page with `$BROWSER`.
+    let driver = support::sign_in_driver_via_xdg_open(&stack, data.path()).await?;
 
     let (app, _) = driver.launch().await?;
     let status = app.text("[data-testid=account-status]").await?;

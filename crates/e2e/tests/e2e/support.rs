@@ -8,22 +8,51 @@ use bookwish_e2e::{app_binary, App, Driver};
 use bookwish_stack::{Stack, ALICE};
 
 /// A driver whose apps keep their data in `data_dir`, use the local stack as Clerk and
-/// Supabase, and sign in through the test browser as alice.
+/// Supabase, and sign in through the test browser as alice, started as `$BROWSER`.
 pub async fn sign_in_driver(stack: &Stack, data_dir: &Path) -> Result<Driver> {
+    let browser = env!("CARGO_BIN_EXE_test-browser");
+    driver_signing_in(stack, data_dir, &[("BROWSER", browser)]).await
+}
+
+/// [`sign_in_driver`], with no `$BROWSER`: the app opens its sign-in page with the desktop's
+/// opener, and the `xdg-open` first on its `PATH` is the test browser.
+pub async fn sign_in_driver_via_xdg_open(stack: &Stack, data_dir: &Path) -> Result<Driver> {
+    let bin = data_dir.join("bin");
+    std::fs::create_dir_all(&bin)?;
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_test-browser"), bin.join("xdg-open"))?;
+    let path = std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))?;
+    let path = path.to_str().context("utf-8 PATH")?;
+    driver_signing_in(stack, data_dir, &[("BROWSER", ""), ("PATH", path)]).await
+}
+
+async fn driver_signing_in(
+    stack: &Stack,
+    data_dir: &Path,
+    browser: &[(&str, &str)],
+) -> Result<Driver> {
     let config = data_dir.join("bookwish.toml");
     std::fs::write(&config, stack.app_config_toml())?;
     let app_path = app_binary()?;
     let login = format!("{}:{}", ALICE.username, ALICE.password);
-    Driver::start(
-        data_dir,
-        &[
-            ("BOOKWISH_CONFIG", config.to_str().context("utf-8 path")?),
-            ("BROWSER", env!("CARGO_BIN_EXE_test-browser")),
-            ("BOOKWISH_TEST_LOGIN", &login),
-            ("BOOKWISH_E2E_APP", app_path.to_str().context("utf-8 path")?),
-        ],
-    )
-    .await
+    let browser_env = browser_env(data_dir);
+    let mut env = vec![
+        ("BOOKWISH_CONFIG", config.to_str().context("utf-8 path")?),
+        (
+            "BOOKWISH_TEST_BROWSER_ENV",
+            browser_env.to_str().context("utf-8 path")?,
+        ),
+        ("BOOKWISH_TEST_LOGIN", &login),
+        ("BOOKWISH_E2E_APP", app_path.to_str().context("utf-8 path")?),
+    ];
+    env.extend_from_slice(browser);
+    Driver::start(data_dir, &env).await
+}
+
+/// Where the test browser writes the names of the variables it was started with.
+pub fn browser_env(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("browser-env")
 }
 
 /// The app's log files, concatenated.
@@ -40,7 +69,17 @@ pub fn app_log(data_dir: &Path) -> Result<String> {
 pub async fn sign_in(app: &App, data_dir: &Path) -> Result<String> {
     app.click("[data-testid=sign-in]").await?;
     match app.wait_for_text("[data-testid=account-email]").await {
-        Ok(email) => Ok(email),
+        Ok(email) => {
+            let browser_env = std::fs::read_to_string(browser_env(data_dir))?;
+            for set_for_webkit in ["JSC_useJIT", "WEBKIT_SKIA_ENABLE_CPU_RENDERING"] {
+                assert!(
+                    !browser_env.lines().any(|name| name == set_for_webkit),
+                    "the user's browser gets the user's environment, not {set_for_webkit}, \
+                     which the app sets for its own WebKit (a WebKit browser would keep it)"
+                );
+            }
+            Ok(email)
+        }
         Err(error) => {
             app.screenshot("sign-in-failure").await?;
             let shown = app.text("body").await.unwrap_or_default();
