@@ -39,10 +39,7 @@ pub fn open(url: &str) -> Result<(), BrowserError> {
             let Some((program, args)) = argv.split_first() else {
                 continue;
             };
-            match webview::users_environment(&mut Command::new(program))
-                .args(args)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
+            match detached(webview::users_environment(&mut Command::new(program)).args(args))
                 .spawn()
             {
                 Ok(mut child) => {
@@ -60,6 +57,17 @@ pub fn open(url: &str) -> Result<(), BrowserError> {
     os_opener(url)
 }
 
+/// `command` set up to outlive the app: no standard streams from it, and a process group of
+/// its own, so a Ctrl-C meant for an app started from a terminal does not reach the browser.
+fn detached(command: &mut Command) -> &mut Command {
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(command, 0);
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+}
+
 /// Opens `url` with the OS opener, detached. On Linux each of the openers `open` knows is
 /// started in turn, in the user's environment (`webview::users_environment`), until one
 /// starts and has not failed within `OPENER_CHECK`: the first that is missing or fails
@@ -70,11 +78,7 @@ fn os_opener(url: &str) -> Result<(), BrowserError> {
         const OPENER_CHECK: std::time::Duration = std::time::Duration::from_millis(250);
         let mut last_error = std::io::Error::new(std::io::ErrorKind::NotFound, "no OS opener");
         for mut command in open::commands(url) {
-            let started = webview::users_environment(&mut command)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn();
+            let started = detached(webview::users_environment(&mut command)).spawn();
             let mut child = match started {
                 Ok(child) => child,
                 Err(error) => {

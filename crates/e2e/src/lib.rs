@@ -4,8 +4,8 @@
 //! app) on free loopback ports with the app's data directory pointed at a test folder, and stops
 //! it on drop. [`App`] is one WebDriver session, i.e. one launch of the app; closing it quits the
 //! app. The app binary comes from `BOOKWISH_E2E_APP` (`./x test` builds it and sets it).
-//! [`app_processes`] finds the app's process and WebKit's, for what a test or a bench reads of
-//! them in `/proc`.
+//! [`app_processes`] finds the app's process and WebKit's, and [`process_group`] a process's
+//! group, for what a test or a bench reads of them in `/proc`.
 //!
 //! Tests must run one at a time in one D-Bus session: the app is single-instance, so a second
 //! launch while one is running would hand over and exit.
@@ -232,6 +232,16 @@ fn running(binary: &Path) -> Result<bool> {
         }
     }
     Ok(false)
+}
+
+/// The process group of process `pid` (from `/proc/<pid>/stat`).
+pub fn process_group(pid: u32) -> Result<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // After the parenthesised command name: state, parent, process group.
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(2))
+        .and_then(|group| group.parse().ok())
+        .with_context(|| format!("no process group in /proc/{pid}/stat"))
 }
 
 /// The app's process and every process it started (its descendants: WebKit's web and network

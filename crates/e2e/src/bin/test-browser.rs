@@ -16,7 +16,8 @@
 //!
 //! When `BOOKWISH_TEST_BROWSER_ENV` names a file, the names of the variables in its own
 //! environment (never their values) are written there, one per line, so a test can see what
-//! the app passed on to the user's browser.
+//! the app passed on to the user's browser; and its process group, in the same file with
+//! `.group` appended.
 //!
 //! It never prints the link (it carries the authorization code).
 
@@ -28,7 +29,13 @@ async fn main() -> Result<()> {
         let names: Vec<String> = std::env::vars_os()
             .map(|(name, _)| name.to_string_lossy().into_owned())
             .collect();
-        std::fs::write(file, names.join("\n"))?;
+        std::fs::write(&file, names.join("\n"))?;
+        let mut group = file;
+        group.push(".group");
+        std::fs::write(
+            group,
+            bookwish_e2e::process_group(std::process::id())?.to_string(),
+        )?;
     }
     let authorize = std::env::args()
         .nth(1)

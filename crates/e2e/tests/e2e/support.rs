@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
-use bookwish_e2e::{app_binary, App, Driver};
+use bookwish_e2e::{app_binary, app_processes, process_group, App, Driver};
 use bookwish_stack::{Stack, ALICE};
 
 /// A driver whose apps keep their data in `data_dir`, use the local stack as Clerk and
@@ -70,14 +70,22 @@ pub async fn sign_in(app: &App, data_dir: &Path) -> Result<String> {
     app.click("[data-testid=sign-in]").await?;
     match app.wait_for_text("[data-testid=account-email]").await {
         Ok(email) => {
-            let browser_env = std::fs::read_to_string(browser_env(data_dir))?;
+            let names = std::fs::read_to_string(browser_env(data_dir))?;
             for set_for_webkit in ["JSC_useJIT", "WEBKIT_SKIA_ENABLE_CPU_RENDERING"] {
                 assert!(
-                    !browser_env.lines().any(|name| name == set_for_webkit),
+                    !names.lines().any(|name| name == set_for_webkit),
                     "the user's browser gets the user's environment, not {set_for_webkit}, \
                      which the app sets for its own WebKit (a WebKit browser would keep it)"
                 );
             }
+            let group = std::fs::read_to_string(browser_env(data_dir).with_extension("group"))?;
+            let app = app_processes(&app_binary()?)?[0];
+            assert_ne!(
+                group.trim().parse::<u32>()?,
+                process_group(app)?,
+                "the browser runs in a process group of its own: a Ctrl-C meant for an app \
+                 started from a terminal must not close it"
+            );
             Ok(email)
         }
         Err(error) => {
