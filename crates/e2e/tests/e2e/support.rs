@@ -71,7 +71,14 @@ pub async fn sign_in(app: &App, data_dir: &Path) -> Result<String> {
     match app.wait_for_text("[data-testid=account-email]").await {
         Ok(email) => {
             let names = std::fs::read_to_string(browser_env(data_dir))?;
-            for set_for_webkit in ["JSC_useJIT", "WEBKIT_SKIA_ENABLE_CPU_RENDERING"] {
+            // Every variable `webview::prepare` sets for WebKit (the last three only without a
+            // GPU, as on the machines these tests run on).
+            for set_for_webkit in [
+                "JSC_useJIT",
+                "WEBKIT_SKIA_ENABLE_CPU_RENDERING",
+                "WEBKIT_SKIA_CPU_PAINTING_THREADS",
+                "MALLOC_MMAP_THRESHOLD_",
+            ] {
                 assert!(
                     !names.lines().any(|name| name == set_for_webkit),
                     "the user's browser gets the user's environment, not {set_for_webkit}, \
