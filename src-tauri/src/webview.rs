@@ -52,8 +52,9 @@
 //! against 317–324 (three runs of this build, five without); after launch about the same
 //! (299–301 MB against 297–300); scroll frames within the runs' spread. Three runs that also
 //! gave the app's own process the fixed threshold weighed 311–312 and 316–317 MB: ≈ 1–2 MB of
-//! the app's heap, left as it is, since the sync's large buffers would then all be mapped and
-//! unmapped. Compositing stays on even so: without it
+//! the app's heap, left as it is: the sync's large buffers are then all mapped and unmapped,
+//! and the sync bench's 100,000-book initial sync took 1.04–1.10 s against 0.96–1.03 s
+//! (interleaved runs, the threshold set by `mallopt` in the bench's process). Compositing stays on even so: without it
 //! (`WEBKIT_DISABLE_COMPOSITING_MODE=1`) the same bench weighed 245 MB after launch and
 //! 257–268 MB after the scroll, but scroll frames took 102–136 ms and the launch 1.25 s.
 //!
