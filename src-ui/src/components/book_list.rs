@@ -12,9 +12,9 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::{Element, HtmlElement, ResizeObserver, ResizeObserverEntry};
 use yew::prelude::*;
 
-use super::after_next_paint;
 use super::book_row::BookRow;
 use super::empty::EmptyState;
+use super::{after_next_paint, focus};
 use crate::state::{EditorContext, LibraryAction, LibraryContext};
 use crate::viewport::{margin, scroll_to_show, Layout, Segment, Slots};
 
@@ -34,6 +34,14 @@ impl Drop for Watch {
     fn drop(&mut self) {
         self.observer.disconnect();
     }
+}
+
+/// Whether the keyboard focus is in the row of book `id`.
+fn holds_focus(id: BookId) -> bool {
+    focus::active()
+        .and_then(|active| active.closest("[data-testid=book-row]").ok().flatten())
+        .and_then(|row| row.get_attribute("data-id"))
+        .is_some_and(|shown| shown == id.to_string())
 }
 
 fn px(value: f64) -> u32 {
@@ -56,6 +64,10 @@ pub fn BookList() -> Html {
     let editor_height = use_state_eq(|| EDITOR_HEIGHT_GUESS);
     let watch = use_mut_ref(|| None::<Watch>);
     let slots = use_mut_ref(Slots::<BookId>::default);
+    // The book edited at the last render, and a scroll position to set once this render is in
+    // the page (see below: an editor closed out of view).
+    let was_editing = use_mut_ref(|| None::<BookId>);
+    let scroll_to = use_mut_ref(|| None::<u32>);
     // Whether the list's first rows are painted: until then only the rows in view render
     // (`viewport::margin`).
     let painted = use_state_eq(|| false);
@@ -97,11 +109,19 @@ pub fn BookList() -> Html {
         });
     }
 
-    // After every render: watch the expanded row, if there is one, for its height.
+    // After every render: scroll where the render was laid out for, if it moved the view
+    // (the rows' own effects, which run first, may have scrolled too); and watch the expanded
+    // row, if there is one, for its height.
     {
         let container = container.clone();
         let watch = watch.clone();
+        let scroll_to = scroll_to.clone();
         use_effect(move || {
+            if let (Some(to), Some(element)) =
+                (scroll_to.borrow_mut().take(), container.cast::<Element>())
+            {
+                element.set_scroll_top(i32::try_from(to).unwrap_or(i32::MAX));
+            }
             let row = container
                 .cast::<Element>()
                 .and_then(|list| list.query_selector("[data-editing='true']").ok().flatten());
@@ -141,10 +161,13 @@ pub fn BookList() -> Html {
         .map(|l| l.books.clone())
         .unwrap_or_default();
     let fresh = library.as_ref().and_then(|l| l.fresh).map(|f| f.id);
-    let edit_index = editor
-        .as_ref()
-        .and_then(|e| e.editing())
-        .and_then(|id| books.position(id));
+    let editing = editor.as_ref().and_then(|e| e.editing());
+    let edit_index = editing.and_then(|id| books.position(id));
+    // An editor closed (Esc, Cancel, Save) while the focus was in it: its row takes the focus
+    // back (`BookRow`), so the list shows that row. Were it out of view (the wheel scrolls
+    // the list, not the focus), it would not be rendered, and the focus would fall to the page.
+    let closed_with_focus = std::mem::replace(&mut *was_editing.borrow_mut(), editing)
+        .filter(|&was| editing.is_none() && holds_focus(was));
     // Room for every matching book, even while only the first screenful is here: the
     // scrollbar has its final size from the start.
     let matching = library.as_ref().map_or(0, |l| l.matching).max(books.len());
@@ -205,6 +228,18 @@ pub fn BookList() -> Html {
         })
     };
 
+    if let Some(index) = closed_with_focus.and_then(|id| books.position(id)) {
+        let top = *scroll_top.borrow();
+        if let Some(to) = scroll_to_show(
+            layout.top_of(index),
+            layout.height_of(index),
+            top,
+            *view_height,
+        ) {
+            *scroll_top.borrow_mut() = to;
+            *scroll_to.borrow_mut() = Some(to);
+        }
+    }
     let window = layout.window(*scroll_top.borrow(), *view_height, overscan);
     shown.borrow_mut().clone_from(&window);
     let rows = books.as_slice();

@@ -331,6 +331,54 @@ async fn scrolling_reuses_row_elements_and_keeps_the_editor_and_the_focus_with_t
         misplaced.is_empty(),
         "every row shows the book of its place once the editor is closed: {misplaced:?}"
     );
+
+    // Esc in an editor scrolled out of view (the wheel moves the list, not the focus): the
+    // focus still lands on that book's Edit button, and the list shows it.
+    let rows = app.rows().await?;
+    let edited = rows
+        .get(rows.len() / 2)
+        .context("the list shows rows")?
+        .clone();
+    app.open_editor(&edited.title).await?;
+    app.fill("[data-testid=edit-title]", "Dropped with Esc")
+        .await?;
+    elements_made_while_scrolling(&app, 12).await?;
+    app.press(fantoccini::key::Key::Escape.into()).await?;
+    app.wait_editor_closed().await?;
+    let focus = app
+        .client
+        .execute(
+            "return document.activeElement?.dataset.testid ?? null",
+            vec![],
+        )
+        .await?;
+    assert_eq!(
+        (focused_row(&app).await?, focus.as_str()),
+        (Some(edited.id.clone()), Some("edit")),
+        "closing an editor scrolled out of view puts the focus on its row's Edit button, \
+         not on the page"
+    );
+    let in_view = app
+        .client
+        .execute(
+            "const list = document.querySelector('[data-testid=book-list]').getBoundingClientRect();
+             const row = document.activeElement.closest('[data-testid=book-row]')
+                 .getBoundingClientRect();
+             return row.top >= list.top - 1 && row.bottom <= list.bottom + 1;",
+            vec![],
+        )
+        .await?;
+    assert_eq!(
+        in_view.as_bool(),
+        Some(true),
+        "the list scrolls to the row that took the focus"
+    );
+    let misplaced = misplaced_rows(&app).await?;
+    assert!(
+        misplaced.is_empty(),
+        "every row shows the book of its place once the list scrolled back to the focus: \
+         {misplaced:?}"
+    );
     app.quit().await?;
     Ok(())
 }
