@@ -263,7 +263,7 @@ fn raw_scan(conn: &rusqlite::Connection) -> Result<()> {
     let mut statement = conn.prepare_cached(
         "SELECT id, title, author, status, notes, rating, started_on, finished_on, created_at,
                 updated_at
-         FROM books WHERE deleted = 0 ORDER BY created_at DESC, id DESC",
+         FROM books WHERE deleted = 0 ORDER BY created_at DESC, rowid DESC",
     )?;
     let rows = statement
         .query_map([], |row| {

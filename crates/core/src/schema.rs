@@ -36,6 +36,9 @@ pub(crate) static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
             include_str!("../migrations/sqlite/0005_status_check_without_a_list.sql"),
             reload_schema,
         ),
+        M::up(include_str!(
+            "../migrations/sqlite/0006_list_indexes_tie_by_rowid.sql"
+        )),
     ])
 });
 

@@ -781,7 +781,7 @@ mod tests {
         assert_eq!(
             titles(&list),
             expected,
-            "RecentlyAdded lists newest first (ids break ties within a millisecond)"
+            "RecentlyAdded lists newest first (the last written first within a millisecond)"
         );
         Ok(())
     }
@@ -1083,6 +1083,35 @@ mod tests {
         assert!(
             plan.contains("COVERING INDEX"),
             "counts read only an index: {plan}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_list_indexes_break_ties_by_rowid_not_by_a_copy_of_the_id() -> Result<()> {
+        let store = Store::open_in_memory()?;
+        let mut statement = store.db.conn.prepare(
+            "SELECT i.name, c.name FROM sqlite_schema AS i, pragma_index_info(i.name) AS c
+             WHERE i.type = 'index' AND i.tbl_name = 'books' AND i.sql IS NOT NULL",
+        )?;
+        let columns = statement
+            .query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        assert!(
+            columns.iter().any(|(index, _)| index == "books_recent"),
+            "the list's indexes are read: {columns:?}"
+        );
+        let with_id: Vec<_> = columns
+            .iter()
+            .filter(|(_, column)| column.as_deref() == Some("id"))
+            .collect();
+        assert!(
+            with_id.is_empty(),
+            "an index entry ends with its row's rowid, which breaks ties: a copy of the \
+             36-character id as well only makes the indexes larger and slower to build: \
+             {with_id:?}"
         );
         Ok(())
     }

@@ -584,6 +584,43 @@ mod tests {
     }
 
     #[test]
+    fn books_added_on_the_same_day_list_in_the_order_they_were_written() -> Result<()> {
+        let mut store = Store::open_in_memory()?;
+        // One Date Added for all: the day alone cannot order them.
+        let in_file = [
+            "Persuasion",
+            "Beloved",
+            "Emma",
+            "Ulysses",
+            "Dune",
+            "Middlemarch",
+        ];
+        let records: Vec<_> = in_file
+            .iter()
+            .map(|&title| (title, "Some Author", "", 0, "", "to-read"))
+            .collect();
+        import(&mut store, &goodreads(&records), OnMatch::Skip)?;
+        let listed: Vec<String> = store
+            .list(&ListQuery::default())?
+            .books
+            .into_iter()
+            .map(|book| book.title)
+            .collect();
+        let newest_first: Vec<&str> = in_file.iter().rev().copied().collect();
+        assert_eq!(
+            listed, newest_first,
+            "books added on one day list newest first under Recently added: the file's last \
+             row, written last, first"
+        );
+        assert_eq!(
+            titles(&store)?,
+            in_file,
+            "an export writes them in that order too, so it imports back the same"
+        );
+        Ok(())
+    }
+
+    #[test]
     fn matches_are_found_by_isbn_else_by_folded_title_and_author() -> Result<()> {
         let mut store = Store::open_in_memory()?;
         let goedel = store.add(&draft("Gödel, Escher, Bach", "Douglas Hofstadter", None))?;

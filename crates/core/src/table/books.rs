@@ -327,13 +327,15 @@ fn list_filter(by_status: bool, search: SearchBy) -> String {
 }
 
 /// The ORDER BY of each sort. Each matches an index of the schema column for column, so the
-/// unfiltered list is read in index order without a sort step.
+/// unfiltered list is read in index order without a sort step. Ties go by `rowid`, which ends
+/// every index entry: the order the books were written in (migration 0006), newest first in
+/// the default order.
 fn order_by(sort: Sort) -> &'static str {
     match sort {
-        Sort::RecentlyAdded => " ORDER BY created_at DESC, id DESC",
-        Sort::Title => " ORDER BY title_fold, title, created_at, id",
+        Sort::RecentlyAdded => " ORDER BY created_at DESC, rowid DESC",
+        Sort::Title => " ORDER BY title_fold, title, created_at, rowid",
         Sort::Author => {
-            " ORDER BY author_fold = '', author_fold, title_fold, title, created_at, id"
+            " ORDER BY author_fold = '', author_fold, title_fold, title, created_at, rowid"
         }
     }
 }
@@ -351,7 +353,7 @@ pub(crate) struct MatchKeys {
 pub(crate) fn live_with_keys(conn: &Connection) -> Result<Vec<MatchKeys>> {
     let mut statement = conn.prepare_cached(&format!(
         "SELECT {BOOK_COLUMNS}, server_version, title_fold, author_fold FROM books
-         WHERE deleted = 0 ORDER BY created_at, id"
+         WHERE deleted = 0 ORDER BY created_at, rowid"
     ))?;
     let rows = statement.query_map([], |row| {
         Ok(MatchKeys {
@@ -387,7 +389,7 @@ pub(crate) fn live_newest_first(conn: &Connection) -> Result<Vec<Book>> {
 /// Every live book, oldest first (the order an export writes).
 pub(crate) fn live_oldest_first(conn: &Connection) -> Result<Vec<Book>> {
     let mut statement = conn.prepare_cached(&format!(
-        "SELECT {BOOK_COLUMNS} FROM books WHERE deleted = 0 ORDER BY created_at, id"
+        "SELECT {BOOK_COLUMNS} FROM books WHERE deleted = 0 ORDER BY created_at, rowid"
     ))?;
     let rows = statement.query_map([], book_from_row)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
