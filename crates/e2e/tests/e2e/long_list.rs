@@ -212,6 +212,19 @@ async fn misplaced_rows(app: &App) -> Result<Vec<(usize, String)>> {
 }
 
 /// The id of the row holding the keyboard focus, if a row holds it.
+/// Where the keyboard focus is: the book row holding it (its id), and the focused element's
+/// test id.
+async fn focus(app: &App) -> Result<(Option<String>, Option<String>)> {
+    let testid = app
+        .client
+        .execute(
+            "return document.activeElement?.dataset.testid ?? null",
+            vec![],
+        )
+        .await?;
+    Ok((focused_row(app).await?, testid.as_str().map(str::to_owned)))
+}
+
 async fn focused_row(app: &App) -> Result<Option<String>> {
     let id = app
         .client
@@ -314,16 +327,9 @@ async fn scrolling_reuses_row_elements_and_keeps_the_editor_and_the_focus_with_t
     );
     app.press(fantoccini::key::Key::Escape.into()).await?;
     app.wait_editor_closed().await?;
-    let focus = app
-        .client
-        .execute(
-            "return document.activeElement?.dataset.testid ?? null",
-            vec![],
-        )
-        .await?;
     assert_eq!(
-        (focused_row(&app).await?, focus.as_str()),
-        (Some(edited.id.clone()), Some("edit")),
+        focus(&app).await?,
+        (Some(edited.id.clone()), Some("edit".to_owned())),
         "closing the editor puts the focus back on its row's Edit button"
     );
     let misplaced = misplaced_rows(&app).await?;
@@ -345,16 +351,9 @@ async fn scrolling_reuses_row_elements_and_keeps_the_editor_and_the_focus_with_t
     elements_made_while_scrolling(&app, 12).await?;
     app.press(fantoccini::key::Key::Escape.into()).await?;
     app.wait_editor_closed().await?;
-    let focus = app
-        .client
-        .execute(
-            "return document.activeElement?.dataset.testid ?? null",
-            vec![],
-        )
-        .await?;
     assert_eq!(
-        (focused_row(&app).await?, focus.as_str()),
-        (Some(edited.id.clone()), Some("edit")),
+        focus(&app).await?,
+        (Some(edited.id.clone()), Some("edit".to_owned())),
         "closing an editor scrolled out of view puts the focus on its row's Edit button, \
          not on the page"
     );
