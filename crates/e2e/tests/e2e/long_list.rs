@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 use bookwish_core::Store;
-use bookwish_e2e::{App, Driver};
+use bookwish_e2e::{App, Driver, Row};
 use bookwish_ipc::{BookDraft, Status};
 
 /// Well over a screenful (the window asks for 80 books first).
@@ -211,7 +211,6 @@ async fn misplaced_rows(app: &App) -> Result<Vec<(usize, String)>> {
         .collect())
 }
 
-/// The id of the row holding the keyboard focus, if a row holds it.
 /// Where the keyboard focus is: the book row holding it (its id), and the focused element's
 /// test id.
 async fn focus(app: &App) -> Result<(Option<String>, Option<String>)> {
@@ -225,6 +224,7 @@ async fn focus(app: &App) -> Result<(Option<String>, Option<String>)> {
     Ok((focused_row(app).await?, testid.as_str().map(str::to_owned)))
 }
 
+/// The id of the row holding the keyboard focus, if a row holds it.
 async fn focused_row(app: &App) -> Result<Option<String>> {
     let id = app
         .client
@@ -234,6 +234,20 @@ async fn focused_row(app: &App) -> Result<Option<String>> {
         )
         .await?;
     Ok(id.as_str().map(str::to_owned))
+}
+
+/// Opens the editor of the book in the middle of the rows shown, types `draft` as its title
+/// without saving, and scrolls the list six screens on (the focus stays); returns that book.
+async fn edit_the_middle_row_and_scroll_away(app: &App, draft: &str) -> Result<Row> {
+    let rows = app.rows().await?;
+    let edited = rows
+        .get(rows.len() / 2)
+        .context("the list shows rows")?
+        .clone();
+    app.open_editor(&edited.title).await?;
+    app.fill("[data-testid=edit-title]", draft).await?;
+    elements_made_while_scrolling(app, 12).await?;
+    Ok(edited)
 }
 
 #[tokio::test]
@@ -293,15 +307,7 @@ async fn scrolling_reuses_row_elements_and_keeps_the_editor_and_the_focus_with_t
     );
 
     // An open editor keeps what the user typed while its row is scrolled away and back.
-    let rows = app.rows().await?;
-    let edited = rows
-        .get(rows.len() / 2)
-        .context("the list shows rows")?
-        .clone();
-    app.open_editor(&edited.title).await?;
-    app.fill("[data-testid=edit-title]", "A draft not yet saved")
-        .await?;
-    elements_made_while_scrolling(&app, 12).await?;
+    let edited = edit_the_middle_row_and_scroll_away(&app, "A draft not yet saved").await?;
     app.client
         .execute(
             "const list = document.querySelector('[data-testid=book-list]'); \
@@ -340,15 +346,7 @@ async fn scrolling_reuses_row_elements_and_keeps_the_editor_and_the_focus_with_t
 
     // Esc in an editor scrolled out of view (the wheel moves the list, not the focus): the
     // focus still lands on that book's Edit button, and the list shows it.
-    let rows = app.rows().await?;
-    let edited = rows
-        .get(rows.len() / 2)
-        .context("the list shows rows")?
-        .clone();
-    app.open_editor(&edited.title).await?;
-    app.fill("[data-testid=edit-title]", "Dropped with Esc")
-        .await?;
-    elements_made_while_scrolling(&app, 12).await?;
+    let edited = edit_the_middle_row_and_scroll_away(&app, "Dropped with Esc").await?;
     app.press(fantoccini::key::Key::Escape.into()).await?;
     app.wait_editor_closed().await?;
     assert_eq!(
