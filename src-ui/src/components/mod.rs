@@ -386,12 +386,24 @@ fn Shell() -> Html {
             }
         });
     }
+    // And when the whole list had arrived (the rest, asked for once the first screenful is
+    // painted): the benchmark's measure of a long list's remainder.
+    let complete_at = use_state(|| None::<f64>);
+    {
+        let complete_at = complete_at.clone();
+        use_effect_with(library.is_complete(), move |complete| {
+            if *complete && complete_at.is_none() {
+                complete_at.set(Some(js_sys::Date::now()));
+            }
+        });
+    }
     let launched_at = info
         .as_ref()
         .map(|info| info.launched_at)
         .filter(|at| *at > 0)
         .map(|at| at.to_string());
     let ready_at = crate::marks::attribute(*ready_at);
+    let complete_at = crate::marks::attribute(*complete_at);
     let page_at = crate::marks::attribute(crate::marks::page_started_at());
     let wasm_at = crate::marks::attribute(crate::marks::wasm_started_at());
     let adding = *editor == Editor::Adding;
@@ -409,7 +421,8 @@ fn Shell() -> Html {
         <ContextProvider<DeletedContext> context={deleted.clone()}>
             <div id="app" class="app" data-testid="app" data-ready={ready}
                 data-launched-at={launched_at} data-page-at={page_at}
-                data-wasm-at={wasm_at} data-ready-at={ready_at}>
+                data-wasm-at={wasm_at} data-ready-at={ready_at}
+                data-complete-at={complete_at}>
                 <Header info={(*info).clone()} />
                 <AuthAlert />
                 <div class="body">

@@ -9,6 +9,8 @@
 //!   WebDriver's own start is not in it; the time from the WebDriver request is printed too;
 //!   and split at the page's own marks (its navigation start and the wasm app's start) into the
 //!   shell and WebKit's start, loading the page, and the app's first list;
+//! - how long the rest of the list takes to arrive after that (the window's ready mark to its
+//!   mark for the whole list being in hand: the rest asked for, decoded and counted);
 //! - the time per frame of scrolling the list (a wheel's small steps, a fling's viewport a
 //!   frame), beside its floor: the list's box repainted a flat colour, nothing laid out —
 //!   what changing those pixels costs on the machine at all;
@@ -62,6 +64,7 @@ async fn main() -> Result<()> {
     let mut plain_memory = Vec::with_capacity(runs);
     let mut plain_empty_memory = Vec::with_capacity(runs);
     let mut frames = Vec::with_capacity(runs);
+    let mut rests = Vec::with_capacity(runs);
     let mut scrolled_settled = Vec::with_capacity(runs);
     for _ in 0..runs {
         plain_empty_memory.push(total(&plain_launch(&binary, empty.path()).await?));
@@ -78,6 +81,7 @@ async fn main() -> Result<()> {
         full_runs.push((in_app(&app).await?, took));
         // Let the rest of the list arrive and the launch settle before weighing.
         wait_complete(&app, books).await?;
+        rests.push(rest_of_list(&app).await?);
         wait_settled(&binary).await?;
         let rows = app.all("[data-testid=book-row]").await?.len();
         let launched = (pss_by_process(&binary)?, wasm_memory(&app).await?);
@@ -141,6 +145,11 @@ async fn main() -> Result<()> {
             "| process start → interactive list, inside the app | n/a (this build has no ready mark) | — | ≤ 600 ms |"
         ),
     }
+    let rests: Option<Vec<Duration>> = rests.into_iter().collect();
+    eprintln!(
+        "| interactive list → the whole list in the window (the rest of the {books} books) | {} | — | — |",
+        rests.map_or_else(|| "n/a (this build has no mark)".to_owned(), |rests| ms(median(rests)))
+    );
     eprintln!(
         "| WebDriver request → interactive list (WebDriver's start included) | {} | empty list {} | — |",
         ms(outside(&full_runs)),
@@ -283,6 +292,28 @@ async fn in_app(app: &App) -> Result<Option<Marks>> {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// From the window's ready mark to its mark for the whole list having arrived; `None` for a
+/// build without the second mark.
+async fn rest_of_list(app: &App) -> Result<Option<Duration>> {
+    let marks = app
+        .client
+        .execute(
+            "const a = document.querySelector('[data-testid=app]'); \
+             return ['ready', 'complete'].map((m) => a?.getAttribute(`data-${m}-at`));",
+            vec![],
+        )
+        .await?;
+    let at = |i: usize| {
+        marks
+            .get(i)
+            .and_then(|v| v.as_str())
+            .and_then(|v| v.parse::<i64>().ok())
+    };
+    Ok(at(0)
+        .zip(at(1))
+        .map(|(ready, complete)| span(ready, complete)))
 }
 
 /// Waits until the whole list arrived (the view's count says `books`).
