@@ -258,27 +258,35 @@ fn span(from: i64, to: i64) -> Duration {
     Duration::from_millis(u64::try_from(to - from).unwrap_or(0))
 }
 
+/// The window's marks of the given names (`data-{name}-at`), wall-clock milliseconds; `None`
+/// for a mark not set (yet, or by this build).
+async fn marks(app: &App, names: &[&str]) -> Result<Vec<Option<i64>>> {
+    let values = app
+        .client
+        .execute(
+            "const a = document.querySelector('[data-testid=app]'); \
+             return arguments[0].map((m) => a?.getAttribute(`data-${m}-at`));",
+            vec![serde_json::Value::from(names.to_vec())],
+        )
+        .await?;
+    Ok(values
+        .as_array()
+        .map(|values| {
+            values
+                .iter()
+                .map(|v| v.as_str().and_then(|v| v.parse().ok()))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
 /// The launch as the app measured it; `None` for a build without the marks (an older app
 /// measured for comparison).
 async fn in_app(app: &App) -> Result<Option<Marks>> {
     let deadline = Instant::now() + Duration::from_secs(3);
     loop {
-        let marks = app
-            .client
-            .execute(
-                "const a = document.querySelector('[data-testid=app]'); \
-                 return ['launched', 'page', 'wasm', 'ready'] \
-                     .map((m) => a?.getAttribute(`data-${m}-at`));",
-                vec![],
-            )
-            .await?;
-        let at = |i: usize| {
-            marks
-                .get(i)
-                .and_then(|v| v.as_str())
-                .and_then(|v| v.parse::<i64>().ok())
-        };
-        if let (Some(launched), Some(page), Some(wasm), Some(ready)) = (at(0), at(1), at(2), at(3))
+        if let [Some(launched), Some(page), Some(wasm), Some(ready)] =
+            marks(app, &["launched", "page", "wasm", "ready"]).await?[..]
         {
             return Ok(Some(Marks {
                 launched,
@@ -297,23 +305,10 @@ async fn in_app(app: &App) -> Result<Option<Marks>> {
 /// From the window's ready mark to its mark for the whole list having arrived; `None` for a
 /// build without the second mark.
 async fn rest_of_list(app: &App) -> Result<Option<Duration>> {
-    let marks = app
-        .client
-        .execute(
-            "const a = document.querySelector('[data-testid=app]'); \
-             return ['ready', 'complete'].map((m) => a?.getAttribute(`data-${m}-at`));",
-            vec![],
-        )
-        .await?;
-    let at = |i: usize| {
-        marks
-            .get(i)
-            .and_then(|v| v.as_str())
-            .and_then(|v| v.parse::<i64>().ok())
-    };
-    Ok(at(0)
-        .zip(at(1))
-        .map(|(ready, complete)| span(ready, complete)))
+    Ok(match marks(app, &["ready", "complete"]).await?[..] {
+        [Some(ready), Some(complete)] => Some(span(ready, complete)),
+        _ => None,
+    })
 }
 
 /// Waits until the whole list arrived (the view's count says `books`).
