@@ -7,6 +7,8 @@
 
 use std::cell::Cell;
 
+use yew::prelude::*;
+
 thread_local! {
     static WASM_STARTED_AT: Cell<Option<f64>> = const { Cell::new(None) };
 }
@@ -23,6 +25,22 @@ pub fn wasm_started() {
 /// When the wasm app started, if it has.
 pub fn wasm_started_at() -> Option<f64> {
     WASM_STARTED_AT.with(Cell::get)
+}
+
+/// When `flag` was first seen true: the wall-clock time of the first render that had it, noted
+/// once that render is in the DOM (effects run after it). `None` until then.
+#[hook]
+pub fn use_first_time(flag: bool) -> Option<f64> {
+    let at = use_state(|| None::<f64>);
+    {
+        let at = at.clone();
+        use_effect_with(flag, move |flag| {
+            if *flag && at.is_none() {
+                at.set(Some(js_sys::Date::now()));
+            }
+        });
+    }
+    *at
 }
 
 /// When the page's navigation began (`performance.timeOrigin`); `None` outside a browser.

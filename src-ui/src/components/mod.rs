@@ -377,33 +377,17 @@ fn Shell() -> Html {
     // The launch's ready mark, for the start-up benchmark: the wall-clock time the first list
     // was in the DOM (effects run after the render that put it there), beside the process's
     // start as the shell reports it.
-    let ready_at = use_state(|| None::<f64>);
-    {
-        let ready_at = ready_at.clone();
-        use_effect_with(library.ready, move |ready| {
-            if *ready && ready_at.is_none() {
-                ready_at.set(Some(js_sys::Date::now()));
-            }
-        });
-    }
+    let ready_at = crate::marks::use_first_time(library.ready);
     // And when the whole list had arrived (the rest, asked for once the first screenful is
     // painted): the benchmark's measure of a long list's remainder.
-    let complete_at = use_state(|| None::<f64>);
-    {
-        let complete_at = complete_at.clone();
-        use_effect_with(library.is_complete(), move |complete| {
-            if *complete && complete_at.is_none() {
-                complete_at.set(Some(js_sys::Date::now()));
-            }
-        });
-    }
+    let complete_at = crate::marks::use_first_time(library.is_complete());
     let launched_at = info
         .as_ref()
         .map(|info| info.launched_at)
         .filter(|at| *at > 0)
         .map(|at| at.to_string());
-    let ready_at = crate::marks::attribute(*ready_at);
-    let complete_at = crate::marks::attribute(*complete_at);
+    let ready_at = crate::marks::attribute(ready_at);
+    let complete_at = crate::marks::attribute(complete_at);
     let page_at = crate::marks::attribute(crate::marks::page_started_at());
     let wasm_at = crate::marks::attribute(crate::marks::wasm_started_at());
     let adding = *editor == Editor::Adding;
