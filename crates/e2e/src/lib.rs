@@ -475,7 +475,7 @@ impl FileDialog {
         let path = path.to_str().context("a UTF-8 path")?;
         xdotool(&["key", "--clearmodifiers", "ctrl+l"]).await?;
         xdotool(&["type", "--delay", "5", path]).await?;
-        self.confirm().await
+        self.confirm(path).await
     }
 
     /// Saves as `path`: the name field (focused, the suggested name selected) replaced by the
@@ -484,17 +484,32 @@ impl FileDialog {
         let path = path.to_str().context("a UTF-8 path")?;
         xdotool(&["key", "--clearmodifiers", "ctrl+a"]).await?;
         xdotool(&["type", "--delay", "5", path]).await?;
-        self.confirm().await
+        self.confirm(path).await
     }
 
-    /// Presses Enter until the dialog answers. GTK's location bar can take the first Enter for
-    /// its own completion of the typed path (seen under Xvfb on a loaded machine), so an Enter
-    /// the dialog did not act on within a few seconds is pressed again: the dialog is given the
-    /// focus again first, and no Enter is sent once it has closed.
-    async fn confirm(&self) -> Result<()> {
-        for _ in 0..5 {
-            // No window manager under Xvfb: the keyboard goes where focus was put last.
-            xdotool(&["windowfocus", "--sync", &self.window]).await?;
+    /// Presses Enter until the dialog answers, typing `path` again over the field's text every
+    /// other time. GTK's location bar can take an Enter for its own completion of the typed
+    /// path, so an Enter the dialog did not act on within a few seconds is pressed again; and
+    /// the field can lose what was typed while the dialog is still loading (an `Open` dialog
+    /// that started on its Recent list lost the first eight characters of the path, under Xvfb
+    /// on a loaded machine: the field showed `pNkIM36/goodreads_library_export.csv`), so the
+    /// next try selects the field's whole text (Ctrl+A) and types the path again. The dialog is given the focus again before each try,
+    /// and nothing is sent once it has closed.
+    async fn confirm(&self, path: &str) -> Result<()> {
+        for attempt in 0..6 {
+            // No window manager under Xvfb: the keyboard goes where focus was put last. A
+            // dialog that closed late, after the last look, has no window left to focus.
+            if let Err(error) = xdotool(&["windowfocus", "--sync", &self.window]).await {
+                if self.closed_within(Duration::ZERO).await? {
+                    return Ok(());
+                }
+                return Err(error);
+            }
+            if attempt % 2 == 1 {
+                eprintln!("the file dialog is still open after Enter: typing the path again");
+                xdotool(&["key", "--clearmodifiers", "ctrl+a"]).await?;
+                xdotool(&["type", "--delay", "5", path]).await?;
+            }
             xdotool(&["key", "--clearmodifiers", "Return"]).await?;
             if self.closed_within(Duration::from_secs(3)).await? {
                 return Ok(());
