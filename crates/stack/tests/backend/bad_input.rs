@@ -389,3 +389,72 @@ async fn wrong_json_shapes_fail_the_whole_call_and_write_nothing() {
         "after all that the server still applies a good push"
     );
 }
+
+#[tokio::test]
+async fn the_shape_checks_quick_test_answers_as_the_full_check_does() {
+    // app.mutation_problem answers null for a plainly well-formed mutation without running
+    // app.mutation_problem_found, the full check that names what is wrong (migrations/
+    // 0009_shape_check.sql). The quick test must never pass a mutation the full check faults:
+    // both run here over a valid mutation with each key missing or replaced, each patch field
+    // (known, unknown, empty) missing or replaced, by every kind of JSON value, alone and in
+    // pairs, and over every kind of JSON value in place of the mutation itself.
+    let answer = crate::support::sql(
+        r#"
+        with dev(d) as (values ('0190aaaa-0000-7000-8000-000000000001'::uuid)),
+        base(m) as (values (jsonb_build_object(
+          'mutation_id', '0190aaaa-0000-7000-8000-0000000000ff',
+          'book_id', '0190aaaa-0000-7000-8000-0000000000ee',
+          'base_version', 3,
+          'hlc', '1765000000000-000001-0190aaaa-0000-7000-8000-000000000001',
+          'patch', jsonb_build_object('title', 'Emma', 'author', 'Jane Austen',
+            'status', 'Reading', 'notes', 'n', 'rating', 4, 'started_on', '2024-01-02',
+            'finished_on', null, 'isbn', '9780000000002', 'deleted', false)))),
+        palette(v) as (values ('null'::jsonb), ('true'), ('false'), ('0'), ('1'), ('-3'),
+          ('2.5'), ('1e3'), ('1234567890123456789'), ('""'), ('" "'), ('"x"'),
+          ('"2024-02-30"'), ('"0190AAAA-0000-7000-8000-000000000002"'),
+          ('"1765000000000-000002-0190aaaa-0000-7000-8000-000000000001"'),
+          ('"1765000000000-000002-0190aaaa-0000-7000-8000-000000000009"'),
+          ('"1765000000000-2-0190aaaa-0000-7000-8000-000000000001"'),
+          ('{}'), ('[]'), ('[1]'), ('{"title": "x"}'), ('{"title": 1}')),
+        keys(k) as (values ('mutation_id'), ('book_id'), ('base_version'), ('hlc'), ('patch'),
+          ('user_id')),
+        fields(f) as (values ('title'), ('author'), ('status'), ('notes'), ('rating'),
+          ('started_on'), ('finished_on'), ('isbn'), ('deleted'), ('owner'), (''), ('version')),
+        tops(m) as (
+          select b.m from base as b
+          union all select b.m - k.k from base as b, keys as k
+          union all select b.m || jsonb_build_object(k.k, p.v) from base as b, keys as k, palette as p),
+        corpus(m) as (
+          select p.v from palette as p
+          union all select t.m from tops as t
+          union all select jsonb_set(t.m, '{patch}', (t.m -> 'patch') - f.f)
+            from tops as t, fields as f where jsonb_typeof(t.m -> 'patch') = 'object'
+          union all select jsonb_set(t.m, '{patch}', (t.m -> 'patch') || jsonb_build_object(f.f, p.v))
+            from tops as t, fields as f, palette as p where jsonb_typeof(t.m -> 'patch') = 'object'),
+        answers as (
+          select app.mutation_problem(c.m, 'mutations[0]', dev.d) as quick,
+                 app.mutation_problem_found(c.m, 'mutations[0]', dev.d) as found
+            from corpus as c, dev)
+        select format('%s %s %s', count(*), count(*) filter (where found is null),
+                      count(*) filter (where quick is distinct from found))
+          from answers
+        "#,
+    )
+    .await;
+    let counts: Vec<usize> = answer
+        .split_whitespace()
+        .map(|n| n.parse().expect("a count"))
+        .collect();
+    let [cases, well_formed, differ] = counts[..] else {
+        panic!("three counts, got {answer:?}");
+    };
+    assert!(
+        cases > 10_000 && well_formed > 500 && well_formed < cases,
+        "the corpus holds both well-formed and malformed mutations, many of each: {answer}"
+    );
+    assert_eq!(
+        differ, 0,
+        "the quick test and the full check answer the same for every mutation \
+         ({cases} mutations, {well_formed} well formed)"
+    );
+}
