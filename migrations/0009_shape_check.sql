@@ -127,8 +127,10 @@ begin
          and (coalesce(pg_catalog.jsonb_typeof(m #> '{patch,rating}'), 'null') = 'null'
               or (pg_catalog.jsonb_typeof(m #> '{patch,rating}') = 'number'
                   and (m #>> '{patch,rating}') ~ '^-?[0-9]{1,9}$'))
-         and coalesce(pg_catalog.jsonb_typeof(m #> '{patch,started_on}'), 'null') in ('null', 'string')
-         and coalesce(pg_catalog.jsonb_typeof(m #> '{patch,finished_on}'), 'null') in ('null', 'string')
+         and coalesce(pg_catalog.jsonb_typeof(m #> '{patch,started_on}'), 'null')
+             in ('null', 'string')
+         and coalesce(pg_catalog.jsonb_typeof(m #> '{patch,finished_on}'), 'null')
+             in ('null', 'string')
          and coalesce(pg_catalog.jsonb_typeof(m #> '{patch,isbn}'), 'null') in ('null', 'string')
          and coalesce(pg_catalog.jsonb_typeof(m #> '{patch,deleted}'), 'boolean') = 'boolean'
      end)

@@ -493,8 +493,8 @@ impl FileDialog {
     /// the field can lose what was typed while the dialog is still loading (an `Open` dialog
     /// that started on its Recent list lost the first eight characters of the path, under Xvfb
     /// on a loaded machine: the field showed `pNkIM36/goodreads_library_export.csv`), so the
-    /// next try selects the field's whole text (Ctrl+A) and types the path again. The dialog is given the focus again before each try,
-    /// and nothing is sent once it has closed.
+    /// next try selects the field's whole text (Ctrl+A) and types the path again. The dialog is
+    /// given the focus again before each try, and nothing is sent once it has closed.
     async fn confirm(&self, path: &str) -> Result<()> {
         for attempt in 0..6 {
             // No window manager under Xvfb: the keyboard goes where focus was put last. A

@@ -423,14 +423,17 @@ async fn the_shape_checks_quick_test_answers_as_the_full_check_does() {
         tops(m) as (
           select b.m from base as b
           union all select b.m - k.k from base as b, keys as k
-          union all select b.m || jsonb_build_object(k.k, p.v) from base as b, keys as k, palette as p),
+          union all select b.m || jsonb_build_object(k.k, p.v)
+            from base as b, keys as k, palette as p),
         corpus(m) as (
           select p.v from palette as p
           union all select t.m from tops as t
           union all select jsonb_set(t.m, '{patch}', (t.m -> 'patch') - f.f)
             from tops as t, fields as f where jsonb_typeof(t.m -> 'patch') = 'object'
-          union all select jsonb_set(t.m, '{patch}', (t.m -> 'patch') || jsonb_build_object(f.f, p.v))
-            from tops as t, fields as f, palette as p where jsonb_typeof(t.m -> 'patch') = 'object'),
+          union all select jsonb_set(t.m, '{patch}',
+                                     (t.m -> 'patch') || jsonb_build_object(f.f, p.v))
+            from tops as t, fields as f, palette as p
+           where jsonb_typeof(t.m -> 'patch') = 'object'),
         answers as (
           select app.mutation_problem(c.m, 'mutations[0]', dev.d) as quick,
                  app.mutation_problem_found(c.m, 'mutations[0]', dev.d) as found
