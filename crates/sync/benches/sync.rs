@@ -30,7 +30,9 @@ use bookwish_core::hlc::Stamp;
 use bookwish_core::{Answer, OutboxEntry, Store};
 use bookwish_ipc::{BookDraft, SyncPhase};
 use bookwish_stack::{Stack, StackOptions, TestUser, ALICE, BOB};
-use bookwish_sync::{Remote, RemoteConfig, SyncConfig, SyncEngine, TokenError, TokenSource};
+use bookwish_sync::{
+    Remote, RemoteConfig, SyncConfig, SyncEngine, TokenError, TokenSource, ROW_COLUMNS,
+};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
@@ -38,10 +40,6 @@ const BOOKS: usize = 100_000;
 const EDITS: usize = 1_000;
 const ROUND_TRIPS: usize = 30;
 const PAGE: usize = 1_000;
-
-/// The columns the app reads of a pulled row (`sync_rows`).
-const CLIENT_COLUMNS: &str =
-    "id,title,author,status,notes,rating,started_on,finished_on,deleted,version,hlc,created_at,updated_at";
 
 #[derive(Clone)]
 struct Token(Arc<Mutex<String>>);
@@ -189,8 +187,8 @@ fn insert_rows(tx: &rusqlite::Transaction<'_>, rows: &[Value]) -> Result<()> {
     let mut insert = tx.prepare_cached(
         "INSERT INTO books (id, title, author, status, notes, rating, started_on, finished_on,
                             deleted, created_at, updated_at, server_version, title_fold,
-                            author_fold)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                            author_fold, isbn)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?;
     for r in rows {
         let title = text(r, "title").unwrap_or_default();
@@ -210,6 +208,7 @@ fn insert_rows(tx: &rusqlite::Transaction<'_>, rows: &[Value]) -> Result<()> {
             r["version"].as_i64(),
             title.to_lowercase(),
             author.to_lowercase(),
+            text(r, "isbn"),
         ])?;
     }
     Ok(())
@@ -251,7 +250,7 @@ async fn pipeline_floor(
     let mut count = 0usize;
     loop {
         let rows: Vec<Value> =
-            keyset_page(http, stack, token, "books", CLIENT_COLUMNS, (after, None)).await?;
+            keyset_page(http, stack, token, "books", ROW_COLUMNS, (after, None)).await?;
         let Some(last) = rows.last().and_then(|r| r["version"].as_i64()) else {
             break;
         };
@@ -363,7 +362,7 @@ async fn main() -> Result<()> {
         &stack,
         &alice,
         "books",
-        CLIENT_COLUMNS,
+        ROW_COLUMNS,
         false,
     ))
     .await?;
@@ -398,7 +397,7 @@ async fn main() -> Result<()> {
     );
 
     // Disk floor: the same rows into SQLite with the app's schema, indexes and pragmas.
-    let (_, rows) = keyset_read(&http, &stack, &alice, "books", CLIENT_COLUMNS, true).await?;
+    let (_, rows) = keyset_read(&http, &stack, &alice, "books", ROW_COLUMNS, true).await?;
     let busy = machine_busy()?;
     let sqlite = sqlite_floor(&dir.path().join("floor.sqlite3"), &rows)?;
     let sqlite_cpu = machine_busy()?.saturating_sub(busy);

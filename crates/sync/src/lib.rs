@@ -69,5 +69,6 @@ mod remote;
 pub use engine::{backoff, Stopped, SyncConfig, SyncEngine, SyncHandle, SyncReport, Trigger};
 pub use error::{Error, Result, TokenError};
 pub use remote::{
-    is_statement_timeout, Head, Remote, RemoteConfig, TokenSource, MAX_ANSWER_BYTES, MAX_PUSH_BYTES,
+    is_statement_timeout, Head, Remote, RemoteConfig, TokenSource, MAX_ANSWER_BYTES,
+    MAX_PUSH_BYTES, ROW_COLUMNS,
 };

@@ -50,8 +50,9 @@ const MAX_ERROR_BODY_BYTES: usize = 64 << 10;
 /// under [`MAX_ANSWER_BYTES`] whatever the books hold.
 const FETCH_IDS: usize = 100;
 
-/// The columns of `sync_rows` the client reads (`isbn` since `migrations/0005_isbn.sql`).
-const ROW_COLUMNS: &str = "id,title,author,status,notes,rating,started_on,finished_on,isbn,\
+/// The columns of `sync_rows` the client reads (`isbn` since `migrations/0005_isbn.sql`); the
+/// sync bench's floors read the same.
+pub const ROW_COLUMNS: &str = "id,title,author,status,notes,rating,started_on,finished_on,isbn,\
                            deleted,version,hlc,created_at,updated_at";
 
 /// One outbox entry as `sync_push` takes it.
