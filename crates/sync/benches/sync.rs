@@ -111,8 +111,8 @@ async fn keyset_page<T: serde::de::DeserializeOwned>(
 }
 
 /// Every row of the user through PostgREST's plain keyset read of `table`, page by page: the
-/// bytes, and the version of each page's last row for the cursor. Returns the rows' count and
-/// their JSON (when `keep`).
+/// bytes, and the version of each page's last row for the cursor. Returns the rows' count and,
+/// when `keep`, the rows (of the app's columns: `select` must be [`ROW_COLUMNS`]).
 async fn keyset_read(
     http: &reqwest::Client,
     stack: &Stack,
@@ -120,7 +120,7 @@ async fn keyset_read(
     table: &str,
     select: &str,
     keep: bool,
-) -> Result<(usize, Vec<Value>)> {
+) -> Result<(usize, Vec<FloorRow>)> {
     keyset_range(http, stack, token, table, select, (0, None), keep).await
 }
 
@@ -133,7 +133,7 @@ async fn keyset_range(
     select: &str,
     (mut after, through): (i64, Option<i64>),
     keep: bool,
-) -> Result<(usize, Vec<Value>)> {
+) -> Result<(usize, Vec<FloorRow>)> {
     #[derive(serde::Deserialize)]
     struct Versioned {
         version: i64,
@@ -142,12 +142,12 @@ async fn keyset_range(
     let mut kept = Vec::new();
     loop {
         if keep {
-            let rows: Vec<Value> =
+            let rows: Vec<FloorRow> =
                 keyset_page(http, stack, token, table, select, (after, through)).await?;
-            let Some(last) = rows.last().and_then(|r| r["version"].as_i64()) else {
+            let Some(last) = rows.last() else {
                 break;
             };
-            after = last;
+            after = last.version;
             count += rows.len();
             kept.extend(rows);
         } else {
@@ -181,9 +181,26 @@ fn floor_connection(path: &Path) -> Result<rusqlite::Connection> {
     Ok(conn)
 }
 
-/// Inserts `rows` (JSON objects with the app's columns) with one prepared statement.
-fn insert_rows(tx: &rusqlite::Transaction<'_>, rows: &[Value]) -> Result<()> {
-    let text = |r: &Value, k: &str| r[k].as_str().map(str::to_owned);
+/// A pulled row as the floors decode it: the columns the app pulls ([`ROW_COLUMNS`]) into plain
+/// typed fields, the simplest decoding that does the app's work (no dynamic JSON map, no
+/// checks).
+#[derive(serde::Deserialize)]
+struct FloorRow {
+    id: String,
+    title: String,
+    author: String,
+    status: String,
+    notes: String,
+    rating: Option<i64>,
+    started_on: Option<String>,
+    finished_on: Option<String>,
+    isbn: Option<String>,
+    deleted: bool,
+    version: i64,
+}
+
+/// Inserts `rows` with one prepared statement.
+fn insert_rows(tx: &rusqlite::Transaction<'_>, rows: &[FloorRow]) -> Result<()> {
     let mut insert = tx.prepare_cached(
         "INSERT INTO books (id, title, author, status, notes, rating, started_on, finished_on,
                             deleted, created_at, updated_at, server_version, title_fold,
@@ -191,24 +208,22 @@ fn insert_rows(tx: &rusqlite::Transaction<'_>, rows: &[Value]) -> Result<()> {
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?;
     for r in rows {
-        let title = text(r, "title").unwrap_or_default();
-        let author = text(r, "author").unwrap_or_default();
         insert.execute(rusqlite::params![
-            text(r, "id"),
-            title,
-            author,
-            text(r, "status"),
-            text(r, "notes").unwrap_or_default(),
-            r["rating"].as_i64(),
-            text(r, "started_on"),
-            text(r, "finished_on"),
-            r["deleted"].as_bool().unwrap_or(false),
+            r.id,
+            r.title,
+            r.author,
+            r.status,
+            r.notes,
+            r.rating,
+            r.started_on,
+            r.finished_on,
+            r.deleted,
             0,
             0,
-            r["version"].as_i64(),
-            title.to_lowercase(),
-            author.to_lowercase(),
-            text(r, "isbn"),
+            r.version,
+            r.title.to_lowercase(),
+            r.author.to_lowercase(),
+            r.isbn,
         ])?;
     }
     Ok(())
@@ -216,7 +231,7 @@ fn insert_rows(tx: &rusqlite::Transaction<'_>, rows: &[Value]) -> Result<()> {
 
 /// The same rows into SQLite in one prepared transaction, on a database with the app's schema,
 /// indexes and pragmas.
-fn sqlite_floor(path: &Path, rows: &[Value]) -> Result<Duration> {
+fn sqlite_floor(path: &Path, rows: &[FloorRow]) -> Result<Duration> {
     let mut conn = floor_connection(path)?;
     let started = Instant::now();
     let tx = conn.transaction()?;
@@ -236,7 +251,7 @@ async fn pipeline_floor(
     path: &Path,
 ) -> Result<(usize, Duration)> {
     let mut conn = floor_connection(path)?;
-    let (pages, mut incoming) = tokio::sync::mpsc::channel::<Vec<Value>>(12);
+    let (pages, mut incoming) = tokio::sync::mpsc::channel::<Vec<FloorRow>>(12);
     let started = Instant::now();
     let writer = std::thread::spawn(move || -> Result<()> {
         let tx = conn.transaction()?;
@@ -249,12 +264,12 @@ async fn pipeline_floor(
     let mut after = 0i64;
     let mut count = 0usize;
     loop {
-        let rows: Vec<Value> =
+        let rows: Vec<FloorRow> =
             keyset_page(http, stack, token, "books", ROW_COLUMNS, (after, None)).await?;
-        let Some(last) = rows.last().and_then(|r| r["version"].as_i64()) else {
+        let Some(last) = rows.last() else {
             break;
         };
-        after = last;
+        after = last.version;
         count += rows.len();
         // A writer that stopped failed: its own error comes from join below.
         if pages.send(rows).await.is_err() {
@@ -421,7 +436,7 @@ async fn main() -> Result<()> {
     let ids: Vec<Uuid> = rows
         .iter()
         .take(EDITS)
-        .map(|r| Uuid::parse_str(r["id"].as_str().unwrap_or_default()))
+        .map(|r| Uuid::parse_str(&r.id))
         .collect::<Result<_, _>>()?;
     let mut edits = Vec::with_capacity(EDITS);
     for (i, id) in ids.iter().enumerate() {
@@ -478,8 +493,8 @@ async fn main() -> Result<()> {
             patch.insert("title".into(), json!(format!("Pushed raw {i}")));
             Ok(OutboxEntry {
                 mutation_id: Uuid::now_v7(),
-                book_id: Uuid::parse_str(r["id"].as_str().context("id")?)?,
-                base_version: r["version"].as_i64(),
+                book_id: Uuid::parse_str(&r.id)?,
+                base_version: Some(r.version),
                 hlc: Stamp {
                     millis: now_ms,
                     counter: u16::try_from(i)?,
