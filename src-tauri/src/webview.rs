@@ -54,9 +54,10 @@
 //! gave the app's own process the fixed threshold weighed 311–312 and 316–317 MB: ≈ 1–2 MB of
 //! the app's heap, left as it is: the sync's large buffers are then all mapped and unmapped,
 //! and the sync bench's 100,000-book initial sync took 1.04–1.10 s against 0.96–1.03 s
-//! (interleaved runs, the threshold set by `mallopt` in the bench's process). Compositing stays on even so: without it
-//! (`WEBKIT_DISABLE_COMPOSITING_MODE=1`) the same bench weighed 245 MB after launch and
-//! 257–268 MB after the scroll, but scroll frames took 102–136 ms and the launch 1.25 s.
+//! (interleaved runs, the threshold set by `mallopt` in the bench's process). Compositing stays
+//! on even so: without it (`WEBKIT_DISABLE_COMPOSITING_MODE=1`) the same bench weighed 245 MB
+//! after launch and 257–268 MB after the scroll, but scroll frames took 102–136 ms and the
+//! launch 1.25 s.
 //!
 //! A value the user set is left as it is, and where a render node can be opened WebKit's
 //! painting defaults stand. Programs the app starts for the user, such as their browser, get

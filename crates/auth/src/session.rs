@@ -61,8 +61,9 @@ impl Session {
     }
 }
 
-/// Who was last signed in on this computer (not a secret: no token), so that [`crate::Auth::restore`]
-/// knows which keychain entry to read and can show the profile while offline.
+/// Who was last signed in on this computer (not a secret: no token), so that
+/// [`crate::Auth::restore`] knows which keychain entry to read and can show the profile while
+/// offline.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Record {
     pub(crate) user_id: String,

@@ -78,7 +78,8 @@ pub struct AppConfig {
 /// The OpenID Connect provider (Clerk, or any other) the app signs in with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClerkConfig {
-    /// The issuer: Clerk's Frontend API URL. Discovery is `<issuer>/.well-known/openid-configuration`.
+    /// The issuer: Clerk's Frontend API URL. Discovery is
+    /// `<issuer>/.well-known/openid-configuration`.
     pub issuer: Url,
     /// The public OAuth client's id.
     pub client_id: String,

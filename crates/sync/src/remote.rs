@@ -53,7 +53,7 @@ const FETCH_IDS: usize = 100;
 /// The columns of `sync_rows` the client reads (`isbn` since `migrations/0005_isbn.sql`); the
 /// sync bench's floors read the same.
 pub const ROW_COLUMNS: &str = "id,title,author,status,notes,rating,started_on,finished_on,isbn,\
-                           deleted,version,hlc,created_at,updated_at";
+                               deleted,version,hlc,created_at,updated_at";
 
 /// One outbox entry as `sync_push` takes it.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -354,7 +354,8 @@ pub fn brief(reply: &Reply) -> String {
 
 /// A database of its own in the stack's cluster, for tests of a migration applied to rows an
 /// older schema stored: the migrations are applied one file at a time, as the owner, each in
-/// one transaction (as the stack and hosted Supabase apply them). Dropped by [`ScratchDb::drop_now`].
+/// one transaction (as the stack and hosted Supabase apply them). Dropped by
+/// [`ScratchDb::drop_now`].
 pub struct ScratchDb {
     name: String,
     owner: String,
