@@ -7,8 +7,11 @@
 //! - launch, measured inside the app: from the process's start (the kernel's record, which the
 //!   shell reports) to the window's ready mark (the first list in the DOM with its handlers) —
 //!   WebDriver's own start is not in it; the time from the WebDriver request is printed too;
-//!   and split at the page's own marks (its navigation start and the wasm app's start) into the
-//!   shell and WebKit's start, loading the page, and the app's first list;
+//!   beyond the empty list's, both as the difference of the two medians and as the median of
+//!   each launch's difference from the empty-list launch just before it (which a drift of the
+//!   machine's speed over the run moves less); and split at the page's own marks (its
+//!   navigation start and the wasm app's start) into the shell and WebKit's start, loading the
+//!   page, and the app's first list;
 //! - how long the rest of the list takes to arrive after that (the window's ready mark to its
 //!   mark for the whole list being in hand: the rest asked for, decoded and counted);
 //! - the time per frame of scrolling the list (a wheel's small steps, a fling's viewport a
@@ -132,6 +135,12 @@ async fn main() -> Result<()> {
                 "| {books} books − empty list, inside the app | {} | — | ≤ 150 ms |",
                 signed_ms(full.as_secs_f64() - empty.as_secs_f64())
             );
+            if let Some(paired) = paired_difference(&full_runs, &empty_runs) {
+                eprintln!(
+                    "| … the same as each launch's difference from the empty-list launch just before it (median) | {} | — | — |",
+                    signed_ms(paired)
+                );
+            }
             let steps = [
                 "process start → the page's navigation (the shell's setup, GTK, WebKit's processes)",
                 "navigation → the wasm app running (the page, its script and wasm loaded and compiled)",
@@ -252,6 +261,26 @@ impl Marks {
     fn total(self) -> Duration {
         span(self.launched, self.ready)
     }
+}
+
+/// The median of each launch's time minus that of the empty-list launch just before it, in
+/// seconds: a drift of the machine's speed over the run (a busy minute, a cooler CPU) falls on
+/// both launches of a pair, where the difference of the two medians can pair a fast launch with
+/// a slow one. `None` for a build without the marks.
+fn paired_difference(
+    full: &[(Option<Marks>, Duration)],
+    empty: &[(Option<Marks>, Duration)],
+) -> Option<f64> {
+    let mut differences = full
+        .iter()
+        .zip(empty)
+        .map(|(full, empty)| {
+            let (full, empty) = (full.0?, empty.0?);
+            Some(full.total().as_secs_f64() - empty.total().as_secs_f64())
+        })
+        .collect::<Option<Vec<f64>>>()?;
+    differences.sort_by(f64::total_cmp);
+    differences.get(differences.len() / 2).copied()
 }
 
 fn span(from: i64, to: i64) -> Duration {
