@@ -23,12 +23,37 @@ if [ -z "${BOOKWISH_TEST_SESSION:-}" ]; then
   export HOME=$scratch/home XDG_DATA_HOME=$scratch/home/.local/share XDG_CONFIG_HOME=$scratch/home/.config
   exec dbus-run-session -- "$0" "$@"
 fi
-# The keychain is unlocked again right before each step of tests that use it: once, in a clean
-# run, the daemon started here was gone 23 minutes later, when the tests began (cause unknown),
-# and the Secret Service that D-Bus then started had its collection locked.
+# The keychain is checked again right before each step of tests that use it, and restarted
+# unlocked if it does not answer: once, in a clean run, the daemon started here was gone 23
+# minutes later, when the tests began (cause unknown), and the Secret Service that D-Bus then
+# started had its collection locked.
+# A healthy daemon is left alone: `--replace` returns before the new daemon owns the bus name,
+# so a call in that moment reaches the old daemon as it quits ("Message recipient disconnected
+# from message bus without replying", seven auth tests failed so in CI) or no one (and D-Bus
+# starts a locked one). After a restart the tests wait until the new daemon owns the name and
+# answers a round trip.
+secrets_owner() {
+  dbus-send --session --print-reply=literal --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+    org.freedesktop.DBus.GetNameOwner string:org.freedesktop.secrets 2>/dev/null | tr -d ' '
+}
+keychain_answers() { # store, look up and clear an entry through the Secret Service
+  echo -n ok | timeout 10 secret-tool store --label='Bookwish test probe' bookwish-test probe &&
+    [ "$(timeout 10 secret-tool lookup bookwish-test probe)" = ok ] &&
+    timeout 10 secret-tool clear bookwish-test probe
+} >/dev/null 2>&1
 unlock_keychain() {
+  local before now
+  before=$(secrets_owner)
+  if [ -n "$before" ] && keychain_answers; then return 0; fi
   echo -n bookwish-test | gnome-keyring-daemon --replace --unlock --components=secrets \
     >/dev/null 2>&1 || true
+  for _ in $(seq 60); do
+    now=$(secrets_owner)
+    if [ -n "$now" ] && [ "$now" != "$before" ] && keychain_answers; then return 0; fi
+    sleep 0.5
+  done
+  echo "warning: the test keychain (gnome-keyring's Secret Service) does not answer;" \
+    "the tests that use it will fail" >&2
 }
 unlock_keychain
 
