@@ -39,6 +39,6 @@ pub mod viewport;
 
 /// Mounts the app on the page's `<body>`.
 pub fn start() {
-    marks::wasm_started();
+    marks::note(marks::Mark::WasmStarted);
     yew::Renderer::<components::App>::new().render();
 }

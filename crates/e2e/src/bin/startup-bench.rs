@@ -11,7 +11,13 @@
 //!   each launch's difference from the empty-list launch just before it (which a drift of the
 //!   machine's speed over the run moves less); and split at the page's own marks (its
 //!   navigation start and the wasm app's start) into the shell and WebKit's start, loading the
-//!   page, and the app's first list;
+//!   page, and the app's first list — which the app's marks for that list's request and its
+//!   decoded answer split again into the app's first render, the list's round trip through the
+//!   shell, and its render;
+//! - launch to the first list painted (the end of the first frame after the ready mark), beside
+//!   the empty list's: the ready mark comes in an effect, which Yew runs after a long render
+//!   only once it has yielded to the browser, which may paint meanwhile, so a long list's ready
+//!   mark may include a paint that an empty list's never does; this one includes it for both;
 //! - how long the rest of the list takes to arrive after that (the window's ready mark to its
 //!   mark for the whole list being in hand: the rest asked for, decoded and counted);
 //! - the time per frame of scrolling the list (a wheel's small steps, a fling's viewport a
@@ -108,7 +114,33 @@ async fn main() -> Result<()> {
                 part(|m| span(m.page, m.wasm)),
                 part(|m| span(m.wasm, m.ready)),
             ];
-            (median(totals), min, max, parts)
+            // The app's part split at the first list's request and answer, where every
+            // launch has them.
+            let first_list: Option<Vec<(i64, i64, &Marks)>> = marks
+                .iter()
+                .map(|m| m.first_list.map(|(asked, answered)| (asked, answered, m)))
+                .collect();
+            let app_parts = first_list.map(|launches| {
+                let part = |f: &dyn Fn(&(i64, i64, &Marks)) -> Duration| {
+                    median(launches.iter().map(f).collect())
+                };
+                [
+                    part(&|(asked, _, m)| span(m.wasm, *asked)),
+                    part(&|(asked, answered, _)| span(*asked, *answered)),
+                    part(&|(_, answered, m)| span(*answered, m.ready)),
+                ]
+            });
+            // Process start → the list painted, where every launch has the mark.
+            let painted: Option<Vec<Duration>> = marks
+                .iter()
+                .map(|m| m.painted.map(|painted| span(m.launched, painted)))
+                .collect();
+            let painted = painted.map(|painted| {
+                let min = painted.iter().min().copied().unwrap_or_default();
+                let max = painted.iter().max().copied().unwrap_or_default();
+                (median(painted), min, max)
+            });
+            (median(totals), min, max, parts, app_parts, painted)
         })
     };
     let outside = |runs: &[(Option<Marks>, Duration)]| median(runs.iter().map(|r| r.1).collect());
@@ -124,8 +156,8 @@ async fn main() -> Result<()> {
     );
     match (inside(&full_runs), inside(&empty_runs)) {
         (
-            Some((full, full_min, full_max, full_parts)),
-            Some((empty, empty_min, empty_max, empty_parts)),
+            Some((full, full_min, full_max, full_parts, full_app, full_painted)),
+            Some((empty, empty_min, empty_max, empty_parts, empty_app, empty_painted)),
         ) => {
             eprintln!(
                 "| process start → interactive list, inside the app | {} (min {}, max {}) | empty list {} (min {}, max {}) | ≤ 600 ms |",
@@ -148,6 +180,28 @@ async fn main() -> Result<()> {
             ];
             for ((step, full), empty) in steps.iter().zip(full_parts).zip(empty_parts) {
                 eprintln!("| … {step} | {} | empty list {} | — |", ms(full), ms(empty));
+            }
+            if let (Some(full_app), Some(empty_app)) = (full_app, empty_app) {
+                let steps = [
+                    "wasm running → the first list asked (the app's first render, its effects)",
+                    "the first list asked → its answer decoded (the shell's query, the answer sent)",
+                    "the first list's answer → interactive list (its render)",
+                ];
+                for ((step, full), empty) in steps.iter().zip(full_app).zip(empty_app) {
+                    eprintln!("| … … {step} | {} | empty list {} | — |", ms(full), ms(empty));
+                }
+            }
+            if let (Some((full, full_min, full_max)), Some((empty, empty_min, empty_max))) =
+                (full_painted, empty_painted)
+            {
+                eprintln!(
+                    "| process start → the first list painted (the end of the first frame after it is in the DOM) | {} (min {}, max {}) | empty list {} (min {}, max {}) | — |",
+                    ms(full), ms(full_min), ms(full_max), ms(empty), ms(empty_min), ms(empty_max),
+                );
+                eprintln!(
+                    "| … {books} books − empty list | {} | — | — |",
+                    signed_ms(full.as_secs_f64() - empty.as_secs_f64())
+                );
             }
         }
         _ => eprintln!(
@@ -247,13 +301,17 @@ async fn launch(driver: &Driver) -> Result<(App, Duration)> {
 }
 
 /// The launch's marks, wall-clock milliseconds: the process's start (the shell's report), the
-/// page's navigation start, the wasm app's start and the first list in the DOM.
+/// page's navigation start, the wasm app's start and the first list in the DOM; and, from
+/// builds that note them, when that list was asked of the shell and its answer decoded, and
+/// the end of the first frame after it was in the DOM (the list painted).
 #[derive(Clone, Copy)]
 struct Marks {
     launched: i64,
     page: i64,
     wasm: i64,
     ready: i64,
+    first_list: Option<(i64, i64)>,
+    painted: Option<i64>,
 }
 
 impl Marks {
@@ -310,21 +368,30 @@ async fn marks(app: &App, names: &[&str]) -> Result<Vec<Option<i64>>> {
 }
 
 /// The launch as the app measured it; `None` for a build without the marks (an older app
-/// measured for comparison).
+/// measured for comparison). The painted mark comes a frame after the ready mark: waited for up
+/// to a second more, then left out (a build without it).
 async fn in_app(app: &App) -> Result<Option<Marks>> {
+    const NAMES: [&str; 7] = [
+        "launched", "page", "wasm", "ready", "asked", "answered", "painted",
+    ];
     let deadline = Instant::now() + Duration::from_secs(3);
+    let mut ready_seen: Option<Instant> = None;
     loop {
-        if let [Some(launched), Some(page), Some(wasm), Some(ready)] =
-            marks(app, &["launched", "page", "wasm", "ready"]).await?[..]
+        if let [Some(launched), Some(page), Some(wasm), Some(ready), asked, answered, painted] =
+            marks(app, &NAMES).await?[..]
         {
-            return Ok(Some(Marks {
-                launched,
-                page,
-                wasm,
-                ready,
-            }));
-        }
-        if Instant::now() > deadline {
+            let seen = *ready_seen.get_or_insert_with(Instant::now);
+            if painted.is_some() || seen.elapsed() > Duration::from_secs(1) {
+                return Ok(Some(Marks {
+                    launched,
+                    page,
+                    wasm,
+                    ready,
+                    first_list: asked.zip(answered),
+                    painted,
+                }));
+            }
+        } else if Instant::now() > deadline {
             return Ok(None);
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
