@@ -17,7 +17,9 @@
 //! - launch to the first list painted (the end of the first frame after the ready mark), beside
 //!   the empty list's: the ready mark comes in an effect, which Yew runs after a long render
 //!   only once it has yielded to the browser, which may paint meanwhile, so a long list's ready
-//!   mark may include a paint that an empty list's never does; this one includes it for both;
+//!   mark may include a paint that an empty list's never does; this one includes it for both.
+//!   Also split: the app's part up to it (the wasm app's start → painted), and the first list's
+//!   share of that (its decoded answer → painted: its render and its first frame);
 //! - how long the rest of the list takes to arrive after that (the window's ready mark to its
 //!   mark for the whole list being in hand: the rest asked for, decoded and counted);
 //! - the time per frame of scrolling the list (a wheel's small steps, a fling's viewport a
@@ -140,6 +142,20 @@ async fn main() -> Result<()> {
                 let max = painted.iter().max().copied().unwrap_or_default();
                 (median(painted), min, max)
             });
+            // The app's part up to the painted mark, and the first list's share of it (its
+            // render and its first frame), where every launch has the marks.
+            let painted_parts: Option<Vec<[Duration; 2]>> = marks
+                .iter()
+                .map(|m| {
+                    let painted = m.painted?;
+                    let (_, answered) = m.first_list?;
+                    Some([span(m.wasm, painted), span(answered, painted)])
+                })
+                .collect();
+            let painted =
+                painted.zip(painted_parts.map(|parts| {
+                    [0, 1].map(|i| median(parts.iter().map(|part| part[i]).collect()))
+                }));
             (median(totals), min, max, parts, app_parts, painted)
         })
     };
@@ -191,8 +207,10 @@ async fn main() -> Result<()> {
                     eprintln!("| … … {step} | {} | empty list {} | — |", ms(full), ms(empty));
                 }
             }
-            if let (Some((full, full_min, full_max)), Some((empty, empty_min, empty_max))) =
-                (full_painted, empty_painted)
+            if let (
+                Some(((full, full_min, full_max), full_painted_parts)),
+                Some(((empty, empty_min, empty_max), empty_painted_parts)),
+            ) = (full_painted, empty_painted)
             {
                 eprintln!(
                     "| process start → the first list painted (the end of the first frame after it is in the DOM) | {} (min {}, max {}) | empty list {} (min {}, max {}) | — |",
@@ -202,6 +220,13 @@ async fn main() -> Result<()> {
                     "| … {books} books − empty list | {} | — | — |",
                     signed_ms(full.as_secs_f64() - empty.as_secs_f64())
                 );
+                let steps = [
+                    "wasm running → the first list painted (the app's part)",
+                    "the first list's answer → painted (its render and first frame)",
+                ];
+                for ((step, full), empty) in steps.iter().zip(full_painted_parts).zip(empty_painted_parts) {
+                    eprintln!("| … {step} | {} | empty list {} | — |", ms(full), ms(empty));
+                }
             }
         }
         _ => eprintln!(
