@@ -152,11 +152,16 @@ async fn main() -> Result<()> {
                     Some([span(m.wasm, painted), span(answered, painted)])
                 })
                 .collect();
-            let painted =
-                painted.zip(painted_parts.map(|parts| {
-                    [0, 1].map(|i| median(parts.iter().map(|part| part[i]).collect()))
-                }));
-            (median(totals), min, max, parts, app_parts, painted)
+            let painted_parts = painted_parts
+                .map(|parts| [0, 1].map(|i| median(parts.iter().map(|part| part[i]).collect())));
+            (
+                median(totals),
+                min,
+                max,
+                parts,
+                app_parts,
+                (painted, painted_parts),
+            )
         })
     };
     let outside = |runs: &[(Option<Marks>, Duration)]| median(runs.iter().map(|r| r.1).collect());
@@ -207,10 +212,10 @@ async fn main() -> Result<()> {
                     eprintln!("| … … {step} | {} | empty list {} | — |", ms(full), ms(empty));
                 }
             }
-            if let (
-                Some(((full, full_min, full_max), full_painted_parts)),
-                Some(((empty, empty_min, empty_max), empty_painted_parts)),
-            ) = (full_painted, empty_painted)
+            let ((full_painted, full_painted_parts), (empty_painted, empty_painted_parts)) =
+                (full_painted, empty_painted);
+            if let (Some((full, full_min, full_max)), Some((empty, empty_min, empty_max))) =
+                (full_painted, empty_painted)
             {
                 eprintln!(
                     "| process start → the first list painted (the end of the first frame after it is in the DOM) | {} (min {}, max {}) | empty list {} (min {}, max {}) | — |",
@@ -220,11 +225,13 @@ async fn main() -> Result<()> {
                     "| … {books} books − empty list | {} | — | — |",
                     signed_ms(full.as_secs_f64() - empty.as_secs_f64())
                 );
+            }
+            if let (Some(full), Some(empty)) = (full_painted_parts, empty_painted_parts) {
                 let steps = [
                     "wasm running → the first list painted (the app's part)",
                     "the first list's answer → painted (its render and first frame)",
                 ];
-                for ((step, full), empty) in steps.iter().zip(full_painted_parts).zip(empty_painted_parts) {
+                for ((step, full), empty) in steps.iter().zip(full).zip(empty) {
                     eprintln!("| … {step} | {} | empty list {} | — |", ms(full), ms(empty));
                 }
             }
