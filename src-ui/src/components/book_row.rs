@@ -116,13 +116,17 @@ pub fn BookRow(props: &BookRowProps) -> Html {
                 }
             })
         };
+        // Literals, interned: sent to the page once, not once per row drawn.
+        let (class, testid, title) = match choice {
+            Status::Wishlist => ("seg seg-wishlist", "status-Wishlist", "Mark as Wishlist"),
+            Status::Reading => ("seg seg-reading", "status-Reading", "Mark as Reading"),
+            Status::Finished => ("seg seg-finished", "status-Finished", "Mark as Finished"),
+        };
         html! {
-            <button type="button"
-                class={classes!("seg", format!("seg-{}", choice.as_str().to_lowercase()))}
-                data-testid={format!("status-{}", choice.as_str())}
+            <button type="button" class={intern(class)} data-testid={intern(testid)}
                 aria-pressed={intern(if pressed { "true" } else { "false" })}
-                title={format!("Mark as {}", choice.as_str())} {onclick}>
-                { choice.as_str() }
+                title={intern(title)} {onclick}>
+                { intern(choice.as_str()) }
             </button>
         }
     };
@@ -207,24 +211,21 @@ fn RowEditor(props: &RowEditorProps) -> Html {
     }
 }
 
-/// The row's rating: five stars, those up to the rating lit. An unrated book's row keeps the
-/// same five elements, hidden (`row-rating-none`, an empty slot that keeps the columns
-/// aligned) and out of the accessibility tree, so a row that scrolls from a rated book to an
-/// unrated one changes attributes and makes no element.
+/// The row's rating: one element, its stars drawn by the stylesheet (five dim ones, and over
+/// them as many lit ones as `data-rating`), so a row scrolled to another book changes an
+/// attribute and makes no element. An unrated book's row keeps the element, empty
+/// (`row-rating-none`, a slot that keeps the columns aligned) and out of the accessibility
+/// tree.
 fn stars(rating: Option<u8>) -> Html {
-    let lit = rating.unwrap_or(0);
+    const DIGITS: [&str; 6] = ["0", "1", "2", "3", "4", "5"];
     let label = rating.map(|rating| interned(format!("Rated {rating} out of 5")));
     html! {
         <div class={intern(if rating.is_some() { "row-rating" } else { "row-rating row-rating-none" })}
             data-testid={rating.is_some().then(|| intern("book-rating"))}
+            data-rating={rating.and_then(|rating| DIGITS.get(usize::from(rating))).map(|n| intern(n))}
             role={rating.is_some().then(|| intern("img"))}
             aria-hidden={rating.is_none().then(|| intern("true"))}
             aria-label={label.clone()} title={label}>
-            for n in 1..=5_u8 {
-                <span class={intern(if n <= lit { "star on" } else { "star" })}>
-                    { "★" }
-                </span>
-            }
         </div>
     }
 }

@@ -1,17 +1,17 @@
-//! Inline SVG icons (24×24 grid, drawn with `currentColor`), so the app needs no icon font or
-//! remote resource.
+//! The app's icons. The mark is inline SVG; every other icon is one empty element whose glyph
+//! (24×24 grid, stroked, in the text colour) the stylesheet draws as a mask from a `data:`
+//! URL, so the app needs no icon font or remote resource, and a list of rows builds no SVG
+//! document per icon.
 
 use bookwish_ipc::Status;
+use wasm_bindgen::intern;
 use yew::{html, Html};
 
-fn icon(class: &'static str, paths: Html) -> Html {
-    html! {
-        <svg class={format!("icon {class}")} viewBox="0 0 24 24" width="16" height="16"
-            fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"
-            stroke-linejoin="round" aria-hidden="true" focusable="false">
-            { paths }
-        </svg>
-    }
+/// An icon: one element, its glyph drawn by the stylesheet (`.icon` and the icon's own class,
+/// an SVG mask painted in the text colour). The class is a literal, interned: the page
+/// keeps one copy of it however often a list row draws the icon.
+fn icon(class: &'static str) -> Html {
+    html! { <span class={intern(class)} aria-hidden="true"></span> }
 }
 
 /// The app's mark: an open book with a star.
@@ -30,175 +30,89 @@ pub fn logo() -> Html {
 
 /// A plus sign.
 pub fn plus() -> Html {
-    icon("icon-plus", html! { <path d="M12 5v14M5 12h14" /> })
+    icon("icon icon-plus")
 }
 
 /// A magnifying glass.
 pub fn search() -> Html {
-    icon(
-        "icon-search",
-        html! { <><circle cx="11" cy="11" r="7" /><path d="M20 20l-3.5-3.5" /></> },
-    )
+    icon("icon icon-search")
 }
 
 /// A cross, for closing.
 pub fn close() -> Html {
-    icon("icon-close", html! { <path d="M18 6L6 18M6 6l12 12" /> })
+    icon("icon icon-close")
 }
 
 /// A pencil, for editing.
 pub fn pencil() -> Html {
-    icon(
-        "icon-pencil",
-        html! { <><path d="M4 20h4L19 9a2.8 2.8 0 0 0-4-4L4 16z" /><path d="M13.5 6.5l4 4" /></> },
-    )
+    icon("icon icon-pencil")
 }
 
 /// A bin, for deleting.
 pub fn trash() -> Html {
-    icon(
-        "icon-trash",
-        html! {
-            <>
-                <path d="M4 7h16M10 11v6M14 11v6" />
-                <path d="M6 7l1 12a2 2 0 0 0 2 2h6a2 2 0 0 0 2-2l1-12M9 7V4h6v3" />
-            </>
-        },
-    )
+    icon("icon icon-trash")
 }
 
 /// A stack of books, for "all".
 pub fn library() -> Html {
-    icon(
-        "icon-library",
-        html! {
-            <>
-                <path d="M5 4h3v16H5zM10 4h3v16h-3z" />
-                <path d="M15.5 5.2l2.9-.8 3.6 15-2.9.8z" />
-            </>
-        },
-    )
+    icon("icon icon-library")
 }
 
 /// The icon of a status.
 pub fn status(status: Status) -> Html {
     match status {
-        Status::Wishlist => icon(
-            "icon-wishlist",
-            html! { <path d="M7 4h10a1 1 0 0 1 1 1v15l-6-4-6 4V5a1 1 0 0 1 1-1z" /> },
-        ),
-        Status::Reading => icon(
-            "icon-reading",
-            html! {
-                <>
-                    <path d="M3 5.5C6 4.5 9 4.8 12 7v13c-3-2.2-6-2.5-9-1.5z" />
-                    <path d="M21 5.5c-3-1-6-.7-9 1.5v13c3-2.2 6-2.5 9-1.5z" />
-                </>
-            },
-        ),
-        Status::Finished => icon(
-            "icon-finished",
-            html! { <><circle cx="12" cy="12" r="9" /><path d="M8 12.5l2.7 2.7L16 9.5" /></> },
-        ),
+        Status::Wishlist => icon("icon icon-wishlist"),
+        Status::Reading => icon("icon icon-reading"),
+        Status::Finished => icon("icon icon-finished"),
     }
 }
 
 /// A laptop, for "stored on this computer".
 pub fn device() -> Html {
-    icon(
-        "icon-device",
-        html! { <><rect x="4" y="5" width="16" height="11" rx="1.5" /><path d="M2 19h20" /></> },
-    )
+    icon("icon icon-device")
 }
 
 /// A circled "i", for hints.
 pub fn info() -> Html {
-    icon(
-        "icon-info",
-        html! { <><circle cx="12" cy="12" r="9" /><path d="M12 11v5M12 8h.01" /></> },
-    )
+    icon("icon icon-info")
 }
 
 /// A warning triangle, for errors.
 pub fn warning() -> Html {
-    icon(
-        "icon-warning",
-        html! {
-            <>
-                <path d="M10.3 4.3L2.6 18a2 2 0 0 0 1.7 3h15.4a2 2 0 0 0 1.7-3L13.7 4.3a2 2 0 0 0-3.4 0z" />
-                <path d="M12 10v4M12 17h.01" />
-            </>
-        },
-    )
+    icon("icon icon-warning")
 }
 
 /// A box with an arrow leaving it, for "opens your browser".
 pub fn external() -> Html {
-    icon(
-        "icon-external",
-        html! {
-            <>
-                <path d="M14 4h6v6M20 4l-9 9" />
-                <path d="M18 14v4a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2h4" />
-            </>
-        },
-    )
+    icon("icon icon-external")
 }
 
 /// A cloud, for "synced with your account".
 pub fn cloud() -> Html {
-    icon(
-        "icon-cloud",
-        html! { <path d="M7 18a4.5 4.5 0 0 1-.6-8.96A6 6 0 0 1 18 9.5a4.25 4.25 0 0 1-.5 8.5z" /> },
-    )
+    icon("icon icon-cloud")
 }
 
 /// A struck-through cloud, for "offline".
 pub fn cloud_off() -> Html {
-    icon(
-        "icon-cloud-off",
-        html! {
-            <>
-                <path d="M7 18a4.5 4.5 0 0 1-.6-8.96c.2-.6.5-1.15.87-1.64M10 5.3A6 6 0 0 1 18 9.5a4.25 4.25 0 0 1 2.2 7.4M17.5 18H7" />
-                <path d="M3 3l18 18" />
-            </>
-        },
-    )
+    icon("icon icon-cloud-off")
 }
 
 /// Two arrows in a circle, for "sync now".
 pub fn refresh() -> Html {
-    icon(
-        "icon-refresh",
-        html! {
-            <>
-                <path d="M20 11a8 8 0 0 0-14.9-3M4 4v4h4" />
-                <path d="M4 13a8 8 0 0 0 14.9 3M20 20v-4h-4" />
-            </>
-        },
-    )
+    icon("icon icon-refresh")
 }
 
 /// A tick in a circle, for "synced".
 pub fn check_circle() -> Html {
-    icon(
-        "icon-check-circle",
-        html! { <><circle cx="12" cy="12" r="9" /><path d="M8 12.5l2.7 2.7L16 9.5" /></> },
-    )
+    icon("icon icon-check-circle")
 }
 
 /// An arrow into a tray, for importing.
 pub fn upload() -> Html {
-    icon(
-        "icon-upload",
-        html! { <><path d="M12 4v11" /><path d="M7 10l5 5 5-5" /><path d="M4 17v3h16v-3" /></> },
-    )
+    icon("icon icon-upload")
 }
 
 /// An arrow out of a tray, for exporting.
 pub fn download() -> Html {
-    icon(
-        "icon-download",
-        html! { <><path d="M12 15V4" /><path d="M7 9l5-5 5 5" /><path d="M4 17v3h16v-3" /></> },
-    )
+    icon("icon icon-download")
 }

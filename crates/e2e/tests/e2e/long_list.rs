@@ -189,25 +189,57 @@ async fn elements_made_while_scrolling(app: &App, steps: u32) -> Result<u64> {
     made.as_u64().context("the count of elements made")
 }
 
-/// The title each rendered row shows against the one its place in the list should show
-/// (newest first, so the row at place `n` is `title(BOOKS - 1 - n)`); only the mismatches.
-async fn misplaced_rows(app: &App) -> Result<Vec<(usize, String)>> {
+/// What a rendered row shows: its place in the list, its title, and its stars, lit and drawn
+/// in all (counted from what the page paints, whatever elements draw them).
+type Shown = (usize, String, usize, usize);
+
+/// The title and stars each rendered row shows against those its place in the list should
+/// show (newest first, so the row at place `n` is book `BOOKS - 1 - n`, rated as [`seed`]
+/// rates it: lit stars out of five drawn, or none drawn for an unrated book); only the
+/// mismatches.
+async fn misplaced_rows(app: &App) -> Result<Vec<Shown>> {
     let rows = app
         .client
         .execute(
             "const list = document.querySelector('[data-testid=book-list]');
              const top = list.getBoundingClientRect().top - list.scrollTop;
+             const painted = (element, part) => {
+                 const content = part === null
+                     ? (getComputedStyle(element).display === 'none' ? '' : element.textContent)
+                     : getComputedStyle(element, part).content;
+                 return (content.match(/★/g) ?? []).length;
+             };
+             const stars = (row) => {
+                 let lit = 0;
+                 let drawn = 0;
+                 for (const element of row.querySelectorAll('.row-rating, .row-rating *')) {
+                     const on = element.matches('.on') || element.closest('.on') !== null;
+                     const own = element.children.length === 0 ? painted(element, null) : 0;
+                     const after = painted(element, '::after');
+                     const before = painted(element, '::before');
+                     lit += after + (on ? own : 0);
+                     drawn += before + own;
+                 }
+                 return [lit, drawn];
+             };
              return [...list.querySelectorAll('div[data-testid=book-row]')].map((row) => [
                  Math.round((row.getBoundingClientRect().top - top) / 64),
                  row.querySelector('[data-testid=book-title]')?.textContent ?? '',
+                 ...stars(row),
              ]);",
             vec![],
         )
         .await?;
-    let rows: Vec<(usize, String)> = serde_json::from_value(rows)?;
+    let rows: Vec<Shown> = serde_json::from_value(rows)?;
     Ok(rows
         .into_iter()
-        .filter(|(place, shown)| BOOKS.checked_sub(place + 1).map(title).as_ref() != Some(shown))
+        .filter(|shown| {
+            let expected = BOOKS.checked_sub(shown.0 + 1).map(|book| {
+                let rating = book % 6;
+                (shown.0, title(book), rating, if rating > 0 { 5 } else { 0 })
+            });
+            expected.as_ref() != Some(shown)
+        })
         .collect())
 }
 
