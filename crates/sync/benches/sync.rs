@@ -17,6 +17,12 @@
 //! - the push: the app's whole sync of 1,000 queued edits, then the `sync_push` call alone
 //!   with 1,000 edits changing the same fields (of other books) and the echo pull alone.
 //!
+//! The reads, the floors and the initial sync run [`REPEATS`] times in turn, and each is
+//! reported as the median with the range of its samples: on these machines one sample of a
+//! second-long phase moves by ±15 % from one minute to the next, as much as the gap between the
+//! target's ratio and the figure it judges. The initial sync is also divided by the read of
+//! its own repetition, the paired ratio, whose median and range the table gives too.
+//!
 //! The server is seeded with 100,000 books, then `VACUUM ANALYZE`d, as a long-lived table is.
 
 #![allow(clippy::print_stdout, reason = "a bench reports by printing its table")]
@@ -40,6 +46,8 @@ const BOOKS: usize = 100_000;
 const EDITS: usize = 1_000;
 const ROUND_TRIPS: usize = 30;
 const PAGE: usize = 1_000;
+/// How many times the reads, the floors and the initial sync run, in turn.
+const REPEATS: usize = 5;
 
 #[derive(Clone)]
 struct Token(Arc<Mutex<String>>);
@@ -82,6 +90,79 @@ fn pct(samples: &mut [Duration], p: f64) -> Duration {
 
 fn ms(d: Duration) -> String {
     format!("{:.0} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// One phase's wall and CPU times, a sample per repetition.
+#[derive(Default)]
+struct Samples {
+    wall: Vec<Duration>,
+    busy: Vec<Duration>,
+}
+
+impl Samples {
+    fn push(&mut self, wall: Duration, busy: Duration) {
+        self.wall.push(wall);
+        self.busy.push(busy);
+    }
+
+    /// The median wall time.
+    fn wall(&self) -> Duration {
+        median(&self.wall)
+    }
+
+    /// The median CPU time of the machine.
+    fn busy(&self) -> Duration {
+        median(&self.busy)
+    }
+
+    /// The median wall time with the range of the samples.
+    fn spread(&self) -> String {
+        let min = self.wall.iter().min().copied().unwrap_or_default();
+        let max = self.wall.iter().max().copied().unwrap_or_default();
+        format!(
+            "{} ({:.0}–{:.0})",
+            ms(self.wall()),
+            min.as_secs_f64() * 1000.0,
+            max.as_secs_f64() * 1000.0
+        )
+    }
+
+    /// Each sample over the same repetition's sample of `floor`: the median and the range.
+    fn paired(&self, floor: &Samples) -> String {
+        let mut ratios: Vec<f64> = self
+            .wall
+            .iter()
+            .zip(&floor.wall)
+            .map(|(a, b)| a.as_secs_f64() / b.as_secs_f64())
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        format!(
+            "{:.2}× ({:.2}–{:.2})",
+            ratios[ratios.len() / 2],
+            ratios[0],
+            ratios[ratios.len() - 1]
+        )
+    }
+}
+
+/// The median of an odd number of samples (the upper one of the middle two otherwise).
+fn median(samples: &[Duration]) -> Duration {
+    let mut sorted = samples.to_vec();
+    sorted.sort();
+    sorted.get(sorted.len() / 2).copied().unwrap_or_default()
+}
+
+/// Deletes a database file with its write-ahead log and shared-memory index.
+fn remove_database(path: &Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        match std::fs::remove_file(&name) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error.into()),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// One page of PostgREST's plain keyset read of `table`: up to [`PAGE`] rows with versions
@@ -367,70 +448,100 @@ async fn main() -> Result<()> {
     stack.psql("vacuum analyze public.sync_state").await?;
     let http = reqwest::Client::new();
 
-    // Network floor: PostgREST's plain keyset read of every row (select=*, then the client's
-    // columns, which are kept for the disk floor).
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
-    let ((n_all, _), keyset_all, keyset_all_cpu) =
-        timed(keyset_read(&http, &stack, &alice, "books", "*", false)).await?;
-    anyhow::ensure!(n_all == BOOKS, "the keyset read must see every seeded book");
-    let ((n_cols, _), keyset_cols, keyset_cols_cpu) = timed(keyset_read(
-        &http,
-        &stack,
-        &alice,
-        "books",
-        ROW_COLUMNS,
-        false,
-    ))
-    .await?;
+    // The rows of the app's columns, for the disk floor to insert.
+    let (_, rows) = keyset_read(&http, &stack, &alice, "books", ROW_COLUMNS, true).await?;
     anyhow::ensure!(
-        n_cols == BOOKS,
+        rows.len() == BOOKS,
         "the keyset read must see every seeded book"
     );
 
-    // The same read by two keyset chains at once, over the two halves of the versions: how
-    // the app's pull reads a long download.
+    // The reads, the floors and the app's initial sync, [`REPEATS`] times in turn: the
+    // machine's speed moves within a minute, and each figure below is a median of samples
+    // taken among the others'.
     let half = i64::try_from(BOOKS / 2)?;
-    let (((n_low, _), (n_high, _)), keyset_two, keyset_two_cpu) = timed(async {
-        tokio::try_join!(
-            keyset_range(&http, &stack, &alice, "books", "*", (0, Some(half)), false),
-            keyset_range(&http, &stack, &alice, "books", "*", (half, None), false),
-        )
-    })
-    .await?;
-    anyhow::ensure!(
-        n_low + n_high == BOOKS,
-        "the two chains must see every seeded book once"
-    );
+    let mut keyset_all = Samples::default();
+    let mut keyset_two = Samples::default();
+    let mut keyset_cols = Samples::default();
+    let mut sqlite = Samples::default();
+    let mut pipeline = Samples::default();
+    let mut initial = Samples::default();
+    let mut big = dir.path().join("big-0.sqlite3");
+    let mut big_engine = None;
+    for repeat in 0..REPEATS {
+        // Network floor: PostgREST's plain keyset read of every row (select=*, then the
+        // client's columns).
+        let ((n_all, _), wall, busy) =
+            timed(keyset_read(&http, &stack, &alice, "books", "*", false)).await?;
+        anyhow::ensure!(n_all == BOOKS, "the keyset read must see every seeded book");
+        keyset_all.push(wall, busy);
+        let ((n_cols, _), wall, busy) = timed(keyset_read(
+            &http,
+            &stack,
+            &alice,
+            "books",
+            ROW_COLUMNS,
+            false,
+        ))
+        .await?;
+        anyhow::ensure!(
+            n_cols == BOOKS,
+            "the keyset read must see every seeded book"
+        );
+        keyset_cols.push(wall, busy);
 
-    // The app's initial sync.
-    let big = dir.path().join("big.sqlite3");
-    let big_engine = engine(&big, &stack, &alice)?;
-    let (report, initial, initial_cpu) =
-        timed(async { big_engine.sync_once().await.map_err(anyhow::Error::from) }).await?;
-    anyhow::ensure!(
-        report.pulled == BOOKS,
-        "the initial sync must pull every book"
-    );
+        // The same read by two keyset chains at once, over the two halves of the versions:
+        // how the app's pull reads a long download.
+        let (((n_low, _), (n_high, _)), wall, busy) = timed(async {
+            tokio::try_join!(
+                keyset_range(&http, &stack, &alice, "books", "*", (0, Some(half)), false),
+                keyset_range(&http, &stack, &alice, "books", "*", (half, None), false),
+            )
+        })
+        .await?;
+        anyhow::ensure!(
+            n_low + n_high == BOOKS,
+            "the two chains must see every seeded book once"
+        );
+        keyset_two.push(wall, busy);
 
-    // Disk floor: the same rows into SQLite with the app's schema, indexes and pragmas.
-    let (_, rows) = keyset_read(&http, &stack, &alice, "books", ROW_COLUMNS, true).await?;
-    let busy = machine_busy()?;
-    let sqlite = sqlite_floor(&dir.path().join("floor.sqlite3"), &rows)?;
-    let sqlite_cpu = machine_busy()?.saturating_sub(busy);
+        // The app's initial sync, into a new database each time; the last one stays for the
+        // push below.
+        let path = dir.path().join(format!("big-{repeat}.sqlite3"));
+        let engine = engine(&path, &stack, &alice)?;
+        let (report, wall, busy) =
+            timed(async { engine.sync_once().await.map_err(anyhow::Error::from) }).await?;
+        anyhow::ensure!(
+            report.pulled == BOOKS,
+            "the initial sync must pull every book"
+        );
+        initial.push(wall, busy);
+        if let Some(previous) = big_engine.replace(engine) {
+            drop(previous);
+            remove_database(&big)?;
+        }
+        big = path;
 
-    // Both floors at once, the plainest pipeline.
-    // Its own clock starts once the database exists, as the disk floor's does.
-    let ((n_piped, pipeline), _, pipeline_cpu) = timed(pipeline_floor(
-        &http,
-        &stack,
-        &alice,
-        &dir.path().join("piped.sqlite3"),
-    ))
-    .await?;
-    anyhow::ensure!(
-        n_piped == BOOKS,
-        "the pipeline floor must see every seeded book"
-    );
+        // Disk floor: the same rows into SQLite with the app's schema, indexes and pragmas.
+        let floor = dir.path().join("floor.sqlite3");
+        let busy = machine_busy()?;
+        let wall = sqlite_floor(&floor, &rows)?;
+        sqlite.push(wall, machine_busy()?.saturating_sub(busy));
+        remove_database(&floor)?;
+
+        // Both floors at once, the plainest pipeline.
+        // Its own clock starts once the database exists, as the disk floor's does.
+        let piped = dir.path().join("piped.sqlite3");
+        let ((n_piped, wall), _, busy) =
+            timed(pipeline_floor(&http, &stack, &alice, &piped)).await?;
+        anyhow::ensure!(
+            n_piped == BOOKS,
+            "the pipeline floor must see every seeded book"
+        );
+        pipeline.push(wall, busy);
+        remove_database(&piped)?;
+    }
+    let big_engine = big_engine.context("at least one initial sync ran")?;
 
     // The app's whole sync of 1,000 queued edits (push, then the pull of the echoes).
     let mut store = Store::open(&big)?;
@@ -566,57 +677,57 @@ async fn main() -> Result<()> {
     b_handle.shutdown();
 
     println!();
+    println!("Reads, floors and initial sync: the median of {REPEATS} runs taken in turn (their range in brackets).");
+    println!();
     println!("| figure | measured | floor (same run); CPU time of the whole machine meanwhile | target (DESIGN §8) |");
     println!("|---|---|---|---|");
-    let row = |figure: String, wall: Duration, busy: Duration, target: &str| {
+    let row = |figure: String, samples: &Samples, target: &str| {
         println!(
             "| {figure} | {} | {} | {target} |",
-            ms(wall),
-            cpu(busy, wall, cpus)
+            samples.spread(),
+            cpu(samples.busy(), samples.wall(), cpus)
         );
     };
     row(
         format!("keyset `GET /books?select=*` of {BOOKS} rows, pages of {PAGE} (the schema's own read cost)"),
-        keyset_all,
-        keyset_all_cpu,
+        &keyset_all,
         "≤ 1000 ms",
     );
     row(
         "… the same read by two keyset chains at once, over the two halves of the versions".into(),
-        keyset_two,
-        keyset_two_cpu,
+        &keyset_two,
         "—",
     );
     row(
         format!("keyset `GET /books?select=<the app's columns>` of {BOOKS} rows (network floor)"),
-        keyset_cols,
-        keyset_cols_cpu,
+        &keyset_cols,
         "—",
     );
     row(
         "SQLite insert of the same rows, one prepared tx, the app's schema and pragmas (disk floor)".into(),
-        sqlite,
-        sqlite_cpu,
+        &sqlite,
         "—",
     );
     row(
         "both floors at once: that keyset read, each page inserted as it arrives, one tx (pipeline floor)".into(),
-        pipeline,
-        pipeline_cpu,
+        &pipeline,
         "—",
     );
+    let over = |floor: &Samples| initial.wall().as_secs_f64() / floor.wall().as_secs_f64();
     println!(
-        "| initial sync of {BOOKS} books (head + `GET /sync_rows` pages in two chains + local apply) | {} | {:.2}× the keyset read of `select=*` ({}; {:.2}× its two-chain read), {:.2}× the network floor ({}), {:.2}× the pipeline floor ({}); disk floor {}; {} | ≤ 1500 ms and ≤ 1.5× the keyset read |",
-        ms(initial),
-        initial.as_secs_f64() / keyset_all.as_secs_f64(),
-        ms(keyset_all),
-        initial.as_secs_f64() / keyset_two.as_secs_f64(),
-        initial.as_secs_f64() / keyset_cols.as_secs_f64(),
-        ms(keyset_cols),
-        initial.as_secs_f64() / pipeline.as_secs_f64(),
-        ms(pipeline),
-        ms(sqlite),
-        cpu(initial_cpu, initial, cpus)
+        "| initial sync of {BOOKS} books (head + `GET /sync_rows` pages in two chains + local apply) | {} | {:.2}× the keyset read of `select=*` ({}; each run over its own read: {}; {:.2}× the two-chain read), {:.2}× the network floor ({}), {:.2}× the pipeline floor ({}; each run: {}); disk floor {}; {} | ≤ 1500 ms and ≤ 1.5× the keyset read |",
+        initial.spread(),
+        over(&keyset_all),
+        ms(keyset_all.wall()),
+        initial.paired(&keyset_all),
+        over(&keyset_two),
+        over(&keyset_cols),
+        ms(keyset_cols.wall()),
+        over(&pipeline),
+        ms(pipeline.wall()),
+        initial.paired(&pipeline),
+        ms(sqlite.wall()),
+        cpu(initial.busy(), initial.wall(), cpus)
     );
     println!(
         "| `sync_push` of {EDITS} edits, the call alone | {} | — | — |",
