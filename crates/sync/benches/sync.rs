@@ -2,9 +2,10 @@
 //! table with DESIGN §8's targets and honest floors measured in the same run
 //! (`cargo bench -p bookwish-sync --bench sync`):
 //!
-//! - the network floor: PostgREST's plain keyset read of the table,
-//!   `GET /books?select=…&version=gt.N&order=version&limit=1000`, of every row (with `select=*`,
-//!   the schema's own read cost, and with the columns the app reads). The `select=*` read is
+//! - the network floor: PostgREST's plain keyset read of every row,
+//!   `GET /books?select=*&version=gt.N&order=version&limit=1000` (the schema's own read cost,
+//!   which the target's ratio is against), and the same read of the columns the app reads from
+//!   the view it pulls, `GET /sync_rows?select=<ROW_COLUMNS>…`. The `select=*` read is
 //!   also timed as two keyset chains at once over the two halves of the versions, the way the
 //!   app's pull reads a long download; the target's ratio stays against the one-chain read;
 //! - the disk floor: the same rows inserted into SQLite in one prepared transaction, on a
@@ -264,8 +265,8 @@ fn floor_connection(path: &Path) -> Result<rusqlite::Connection> {
 
 /// A pulled row as the floors decode it: of the columns the app pulls ([`ROW_COLUMNS`]), those
 /// the floors' insert writes, into plain typed fields (no dynamic JSON map, no checks). The
-/// row's `hlc` and timestamps are read past, not parsed (the floors store 0 for the times):
-/// a little less work than the app's, which parses them, so the floors stay below its path.
+/// row's `hlc` is read past, not kept: a little less work than the app's, which keeps the
+/// newest, so the floors stay below its path.
 #[derive(serde::Deserialize)]
 struct FloorRow {
     id: String,
@@ -279,6 +280,8 @@ struct FloorRow {
     isbn: Option<String>,
     deleted: bool,
     version: i64,
+    created_at_ms: i64,
+    updated_at_ms: i64,
 }
 
 /// Inserts `rows` with one prepared statement.
@@ -300,8 +303,8 @@ fn insert_rows(tx: &rusqlite::Transaction<'_>, rows: &[FloorRow]) -> Result<()> 
             r.started_on,
             r.finished_on,
             r.deleted,
-            0,
-            0,
+            r.created_at_ms,
+            r.updated_at_ms,
             r.version,
             r.title.to_lowercase(),
             r.author.to_lowercase(),
@@ -347,7 +350,7 @@ async fn pipeline_floor(
     let mut count = 0usize;
     loop {
         let rows: Vec<FloorRow> =
-            keyset_page(http, stack, token, "books", ROW_COLUMNS, (after, None)).await?;
+            keyset_page(http, stack, token, "sync_rows", ROW_COLUMNS, (after, None)).await?;
         let Some(last) = rows.last() else {
             break;
         };
@@ -450,7 +453,7 @@ async fn main() -> Result<()> {
 
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     // The rows of the app's columns, for the disk floor to insert.
-    let (_, rows) = keyset_read(&http, &stack, &alice, "books", ROW_COLUMNS, true).await?;
+    let (_, rows) = keyset_read(&http, &stack, &alice, "sync_rows", ROW_COLUMNS, true).await?;
     anyhow::ensure!(
         rows.len() == BOOKS,
         "the keyset read must see every seeded book"
@@ -479,7 +482,7 @@ async fn main() -> Result<()> {
             &http,
             &stack,
             &alice,
-            "books",
+            "sync_rows",
             ROW_COLUMNS,
             false,
         ))
@@ -699,7 +702,9 @@ async fn main() -> Result<()> {
         "—",
     );
     row(
-        format!("keyset `GET /books?select=<the app's columns>` of {BOOKS} rows (network floor)"),
+        format!(
+            "keyset `GET /sync_rows?select=<the app's columns>` of {BOOKS} rows (network floor)"
+        ),
         &keyset_cols,
         "—",
     );

@@ -50,10 +50,11 @@ const MAX_ERROR_BODY_BYTES: usize = 64 << 10;
 /// under [`MAX_ANSWER_BYTES`] whatever the books hold.
 const FETCH_IDS: usize = 100;
 
-/// The columns of `sync_rows` the client reads (`isbn` since `migrations/0005_isbn.sql`); the
-/// sync bench's floors read the same.
+/// The columns of `sync_rows` the client reads (`isbn` since `migrations/0005_isbn.sql`, the
+/// times as milliseconds since `0010_pull_times_in_ms.sql`); the sync bench's floors read the
+/// same.
 pub const ROW_COLUMNS: &str = "id,title,author,status,notes,rating,started_on,finished_on,isbn,\
-                               deleted,version,hlc,created_at,updated_at";
+                               deleted,version,hlc,created_at_ms,updated_at_ms";
 
 /// One outbox entry as `sync_push` takes it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -217,12 +218,18 @@ pub(crate) struct ServerBook {
     /// The latest HLC stamp of any field of the row (`sync_rows`).
     #[serde(default)]
     pub hlc: Option<String>,
-    /// Server time of creation (RFC 3339).
+    /// Server time of creation (RFC 3339), as `GET /books` sends it.
     #[serde(default)]
     pub created_at: Option<String>,
-    /// Server time of the last change (RFC 3339).
+    /// Server time of the last change (RFC 3339), as `GET /books` sends it.
     #[serde(default)]
     pub updated_at: Option<String>,
+    /// Server time of creation in milliseconds since 1970, as `sync_rows` sends it.
+    #[serde(default)]
+    pub created_at_ms: Option<i64>,
+    /// Server time of the last change in milliseconds since 1970, as `sync_rows` sends it.
+    #[serde(default)]
+    pub updated_at_ms: Option<i64>,
 }
 
 impl ServerBook {
@@ -258,8 +265,12 @@ impl ServerBook {
             deleted: self.deleted,
             version: self.version,
             hlc,
-            created_at: rfc3339_ms(self.created_at.as_deref()),
-            updated_at: rfc3339_ms(self.updated_at.as_deref()),
+            created_at: self
+                .created_at_ms
+                .or_else(|| rfc3339_ms(self.created_at.as_deref())),
+            updated_at: self
+                .updated_at_ms
+                .or_else(|| rfc3339_ms(self.updated_at.as_deref())),
         }
     }
 }

@@ -221,10 +221,25 @@ async fn the_pull_is_postgrests_own_keyset_read_with_the_claim_read_once() {
     assert_eq!(
         keys,
         [
-            "author", "created_at", "deleted", "finished_on", "hlc", "id", "isbn", "notes",
-            "rating", "started_on", "status", "title", "updated_at", "version"
+            "author",
+            "created_at",
+            "created_at_ms",
+            "deleted",
+            "finished_on",
+            "hlc",
+            "id",
+            "isbn",
+            "notes",
+            "rating",
+            "started_on",
+            "status",
+            "title",
+            "updated_at",
+            "updated_at_ms",
+            "version"
         ],
-        "a pulled row carries what the client uses and nothing else (no user_id, no field_versions)"
+        "a pulled row carries what clients use and nothing else (no user_id, no field_versions; \
+         the times as text for clients before 0010 and as milliseconds since)"
     );
     assert!(
         row["hlc"]

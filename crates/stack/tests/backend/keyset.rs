@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use tokio_postgres::NoTls;
 use uuid::Uuid;
 
-use crate::support::{book_id, seq_of, stack, Api, Device};
+use crate::support::{book_id, seq_of, sql, stack, Api, Device};
 
 fn version(result: &Value) -> i64 {
     result["version"]
@@ -189,4 +189,58 @@ async fn interleaved_commits_reach_the_keyset_pull_in_version_order() {
         vec![(book_b.to_string(), v_b)],
         "the next page from the cursor returns B's later commit: no row is skipped"
     );
+}
+
+#[tokio::test]
+async fn the_pull_sends_each_time_as_the_milliseconds_the_app_stores() {
+    let sub = format!("user_times{}", Uuid::new_v4().simple());
+    let client = raw_session(&sub).await;
+    let mut device = Device::new();
+    // Instants at the edges of a millisecond, before and after 1970, with the milliseconds
+    // since 1970 rounded down, as the app computed them from the text (chrono's
+    // timestamp_millis).
+    let instants = [
+        ("1969-12-31 23:59:59.999999+00", -1_i64),
+        ("1969-12-31 23:59:59.999+00", -1),
+        ("1970-01-01 00:00:00+00", 0),
+        ("1970-01-01 00:00:00.000999+00", 0),
+        ("2026-12-05 18:00:00+00", 1_796_493_600_000),
+        ("2026-12-05 18:00:00.000001+00", 1_796_493_600_000),
+        ("2026-12-05 18:00:00.999999+00", 1_796_493_600_999),
+        ("2099-12-31 23:59:59.123456+00", 4_102_444_799_123),
+    ];
+    let mut expected = BTreeMap::new();
+    for (at, ms) in instants {
+        let id = book_id();
+        raw_push(&client, &mut device, id).await;
+        // Set directly, around the stamping trigger that keeps the server's own clock.
+        sql(&format!(
+            "set session_replication_role = replica; \
+             update public.books set created_at = '{at}', updated_at = '{at}'::timestamptz + interval '1 day' \
+             where id = '{id}'"
+        ))
+        .await;
+        expected.insert(id.to_string(), (ms, ms + 86_400_000));
+    }
+    let rows = client
+        .query(
+            "select id::text, created_at_ms, updated_at_ms from sync_rows order by version",
+            &[],
+        )
+        .await
+        .expect("sync_rows has the times in milliseconds");
+    let pulled: BTreeMap<String, (i64, i64)> = rows
+        .iter()
+        .map(|r| (r.get(0), (r.get(1), r.get(2))))
+        .collect();
+    assert_eq!(
+        pulled, expected,
+        "each pulled time is its instant's milliseconds since 1970, rounded down"
+    );
+    // And on every row the server holds, whoever owns it: the same as the exact arithmetic.
+    let wrong = sql("select count(*) from public.sync_rows \
+         where created_at_ms <> floor(extract(epoch from created_at) * 1000)::bigint \
+            or updated_at_ms <> floor(extract(epoch from updated_at) * 1000)::bigint")
+    .await;
+    assert_eq!(wrong, "0", "no row's milliseconds differ from its time's");
 }

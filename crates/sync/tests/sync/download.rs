@@ -241,3 +241,34 @@ async fn a_first_download_cut_midway_keeps_every_page_and_the_list_indexes() {
     let list = b.store.list(&Default::default()).unwrap();
     assert_eq!(list.books.len(), 1_200, "the window lists every book");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pulled_book_keeps_the_servers_times_to_the_millisecond() {
+    let stack = stack().await;
+    let lease = lease().await;
+    let tokens = LoginTokens::login(stack, lease.user).await;
+    let mut a = Device::new(&stack.rest_url(), &tokens);
+    let b = Device::new(&stack.rest_url(), &tokens);
+    let book = a.store_add(&draft("Timed"));
+    a.sync().await;
+    // Times the app could not have made itself, set on the server around its stamping trigger:
+    // one just before a millisecond ends, one before 1970.
+    stack
+        .psql(&format!(
+            "set session_replication_role = replica; \
+             update public.books set created_at = '2001-02-03 04:05:06.789999+00', \
+                                     updated_at = '1969-12-31 23:59:59.999500+00' \
+              where id = '{}'",
+            book.id
+        ))
+        .await
+        .expect("psql sets the times");
+    let report = b.sync().await;
+    assert_eq!(report.changed, 1, "B gets the book");
+    let pulled = b.store.get(book.id).unwrap();
+    assert_eq!(
+        (pulled.created_at, pulled.updated_at),
+        (981_173_106_789, -1),
+        "a pulled book's times are the server's, in milliseconds since 1970 rounded down"
+    );
+}
