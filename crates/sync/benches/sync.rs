@@ -422,7 +422,8 @@ async fn main() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let alice = token(&stack, ALICE).await?;
 
-    // Seed 100k books server-side, stamped as sync_push stamps them, then VACUUM ANALYZE.
+    // Seed 100k books server-side, stamped as sync_push stamps them, added over two years
+    // (each its own time, as a reader's list has), then VACUUM ANALYZE.
     stack
         .psql(&format!(
             "begin; set local bookwish.stamped = 'on'; \
@@ -430,10 +431,14 @@ async fn main() -> Result<()> {
              select gen_random_uuid() as id, g, \
                     lpad((1732612345678 + g)::text, 13, '0') || '-000000-' || '{device}' as s \
                from generate_series(1, {BOOKS}) g; \
-             insert into public.books (id, user_id, title, author, status, notes, rating, version, hlc) \
+             insert into public.books (id, user_id, title, author, status, notes, rating, version, hlc, \
+                                       created_at, updated_at) \
              select id, '{sub}', 'Book number ' || g, 'Author ' || (g % 997), \
                     (array['Wishlist','Reading','Finished'])[1 + g % 3], \
-                    'Some notes about book ' || g, 1 + g % 5, g, s \
+                    'Some notes about book ' || g, 1 + g % 5, g, s, \
+                    timestamptz '2024-06-01 08:00:00+00' + g * interval '9 minutes 27.345678 seconds', \
+                    timestamptz '2024-06-01 08:00:00+00' + g * interval '9 minutes 27.345678 seconds' \
+                      + (g % 720) * interval '1 hour 0.5 seconds' \
                from seed; \
              insert into app.book_stamps (id, user_id, field_versions) \
              select id, '{sub}', \
