@@ -28,7 +28,7 @@
 
 #![allow(clippy::print_stdout, reason = "a bench reports by printing its table")]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -474,8 +474,8 @@ async fn main() -> Result<()> {
     let mut sqlite = Samples::default();
     let mut pipeline = Samples::default();
     let mut initial = Samples::default();
-    let mut big = dir.path().join("big-0.sqlite3");
-    let mut big_engine = None;
+    // The newest initial sync's database and engine; each older one is deleted.
+    let mut newest: Option<(PathBuf, SyncEngine<Token>)> = None;
     for repeat in 0..REPEATS {
         // Network floor: PostgREST's plain keyset read of every row (select=*, then the
         // client's columns).
@@ -524,11 +524,10 @@ async fn main() -> Result<()> {
             "the initial sync must pull every book"
         );
         initial.push(wall, busy);
-        if let Some(previous) = big_engine.replace(engine) {
-            drop(previous);
-            remove_database(&big)?;
+        if let Some((previous, engine)) = newest.replace((path, engine)) {
+            drop(engine);
+            remove_database(&previous)?;
         }
-        big = path;
 
         // Disk floor: the same rows into SQLite with the app's schema, indexes and pragmas.
         let floor = dir.path().join("floor.sqlite3");
@@ -549,7 +548,7 @@ async fn main() -> Result<()> {
         pipeline.push(wall, busy);
         remove_database(&piped)?;
     }
-    let big_engine = big_engine.context("at least one initial sync ran")?;
+    let (big, big_engine) = newest.context("at least one initial sync ran")?;
 
     // The app's whole sync of 1,000 queued edits (push, then the pull of the echoes).
     let mut store = Store::open(&big)?;
